@@ -1,0 +1,174 @@
+"""Claude Code session logs (``~/.claude/projects/<project>/<session>.jsonl``).
+
+One API response is written as several lines (one per content block),
+early lines carrying partial output counts: calls are deduplicated on
+``message.id`` + ``requestId`` keeping the largest counts. Subagent logs
+(``<session>/subagents/agent-*.jsonl``) carry the parent's ``sessionId``, so
+their calls land in the parent session's run. Retries
+(``system``/``api_error`` lines) and compactions (``compact_boundary``) are
+kept as events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..usage import Call, Event, Problem, Record, Run, Tokens
+from .base import Cursor, FileSource, iter_jsonl
+from .timeparse import parse_ts
+
+HARNESS = "claude-code"
+SYNTHETIC_MODEL = "<synthetic>"  # Claude Code's own placeholder messages: no API call behind them
+
+
+class ClaudeCodeSource(FileSource):
+    name = "claude-code"
+    append_only = True
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if b'"sessionId"' not in head and b'"leafUuid"' not in head:
+            return False
+        return b'"uuid"' in head or b'"leafUuid"' in head
+
+    def read(self, path: Path, cursor: Cursor) -> Iterator[Record]:
+        calls: dict[str, _Pending] = {}
+        session_id = cursor.state.get("session_id")
+        first: datetime | None = None
+        last: datetime | None = None
+        for item in iter_jsonl(path, cursor):
+            if isinstance(item, Problem):
+                yield item
+                continue
+            line_no, obj = item
+            if not isinstance(obj, dict):
+                yield Problem(str(path), line_no, "not a JSON object")
+                continue
+            session_id = obj.get("sessionId") or session_id
+            at = parse_ts(obj.get("timestamp"))
+            if at is not None:
+                first = at if first is None or at < first else first
+                last = at if last is None or at > last else last
+            kind = obj.get("type")
+            try:
+                if kind == "assistant":
+                    problem = _take_assistant(obj, at, line_no, calls)
+                    if problem:
+                        yield Problem(str(path), line_no, problem)
+                elif kind == "system":
+                    event = _system_event(obj, at, session_id, path, line_no)
+                    if event:
+                        yield event
+            except (TypeError, ValueError, AttributeError) as exc:
+                yield Problem(str(path), line_no, f"unreadable {kind} line: {exc}")
+        cursor.state["session_id"] = session_id
+        run_id = f"{HARNESS}:{session_id}" if session_id else f"{HARNESS}:{path.stem}"
+        for key, pending in calls.items():
+            yield Call(
+                call_id=f"{HARNESS}:{key}",
+                source=self.name,
+                provider="anthropic",
+                model=pending.model,
+                harness=HARNESS,
+                tokens=pending.tokens,
+                run_id=run_id,
+                session_id=session_id,
+                started_at=pending.first,
+                ended_at=pending.last,
+                cost_reported=pending.cost,
+                tool_calls=len(pending.tools),
+                tags={"agent": pending.agent} if pending.agent else {},
+                source_file=str(path),
+                source_line=pending.line,
+            )
+        if first is not None or calls:
+            yield Run(
+                run_id=run_id,
+                source=self.name,
+                harness=HARNESS,
+                model=None,  # the audit takes the model that did most of the work
+                provider="anthropic",
+                task_id=session_id,
+                started_at=first,
+                ended_at=last,
+                source_file=str(path),
+            )
+
+
+class _Pending:
+    __slots__ = ("model", "tokens", "first", "last", "line", "tools", "cost", "agent")
+
+    def __init__(self, model: str, tokens: Tokens, at: datetime | None, line: int, agent: str | None):
+        self.model = model
+        self.tokens = tokens
+        self.first = at
+        self.last = at
+        self.line = line
+        self.tools: set[str] = set()
+        self.cost: float | None = None
+        self.agent = agent
+
+
+def _take_assistant(obj: dict[str, Any], at: datetime | None, line_no: int, calls: dict[str, _Pending]) -> str | None:
+    message = obj.get("message")
+    if not isinstance(message, dict):
+        return "assistant line without a message"
+    model = message.get("model")
+    usage = message.get("usage")
+    if model == SYNTHETIC_MODEL or obj.get("isApiErrorMessage"):
+        return None
+    if not isinstance(usage, dict):
+        return None  # older lines without usage carry no accounting
+    tokens = Tokens.from_anthropic(usage)
+    key = f"{message.get('id')}:{obj.get('requestId')}"
+    if message.get("id") is None:
+        key = f"uuid:{obj.get('uuid')}"
+    pending = calls.get(key)
+    if pending is None:
+        pending = calls[key] = _Pending(model, tokens, at, line_no, obj.get("agentId"))
+    else:
+        pending.tokens = pending.tokens.max(tokens)
+        if at is not None:
+            pending.first = at if pending.first is None or at < pending.first else pending.first
+            pending.last = at if pending.last is None or at > pending.last else pending.last
+    cost = obj.get("costUSD")
+    if isinstance(cost, (int, float)):
+        pending.cost = max(pending.cost or 0.0, float(cost))
+    for block in message.get("content") or ():
+        if isinstance(block, dict) and block.get("type") == "tool_use":
+            pending.tools.add(str(block.get("id")))
+    return None
+
+
+def _system_event(obj: dict[str, Any], at: datetime | None, session_id: str | None, path: Path, line_no: int) -> Event | None:
+    subtype = obj.get("subtype")
+    if subtype == "api_error":
+        error = obj.get("error") if isinstance(obj.get("error"), dict) else {}
+        data = {
+            "status": error.get("status"),
+            "retry_attempt": obj.get("retryAttempt"),
+            "max_retries": obj.get("maxRetries"),
+            "retry_in_ms": obj.get("retryInMs"),
+        }
+        kind = "api_retry"
+    elif subtype == "compact_boundary":
+        meta = obj.get("compactMetadata") or {}
+        data = {"trigger": meta.get("trigger"), "pre_tokens": meta.get("preTokens")}
+        kind = "compact_boundary"
+    elif subtype == "turn_duration":
+        data = {"duration_ms": obj.get("durationMs")}
+        kind = "turn_duration"
+    else:
+        return None
+    return Event(
+        event_id=f"{HARNESS}:{obj.get('uuid') or f'{path}:{line_no}'}",
+        kind=kind,
+        source="claude-code",
+        at=at,
+        run_id=f"{HARNESS}:{session_id}" if session_id else None,
+        session_id=session_id,
+        data=data,
+        source_file=str(path),
+        source_line=line_no,
+    )
