@@ -15,7 +15,7 @@ from ..usage import Problem, Published, Record, Run
 from .base import Cursor, load_json
 
 NAME = "openhands-index"
-CACHE_POLICY = "harness-default"  # the result set does not say how the harness cached
+CACHE_POLICY = "default"  # the result set does not say how the harness cached
 
 
 class OpenHandsIndexSource:

@@ -51,7 +51,7 @@ class SWEBenchLeaderboardSource:
                     source=NAME,
                     harness=HARNESS,
                     model=str(model),
-                    cache_policy="harness-default",
+                    cache_policy="default",
                     benchmark=BENCHMARK,
                     task_id=str(instance),
                     outcome="resolved" if result["resolved"] else "failed",

@@ -1,0 +1,171 @@
+"""The ``inferaudit`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from . import __version__
+from .ledger import ENV_VAR, IngestSummary, Ledger, LedgerError, default_path, ingest
+from .pricing import PriceBook, PriceFileError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Find the money hiding in LLM inference bills.")
+err = Console(stderr=True)
+
+LEDGER_HELP = f"DuckDB ledger file [env {ENV_VAR}; default {default_path()}]"
+
+
+def default_log_paths() -> list[Path]:
+    """Where the harnesses keep their logs on this machine (those that exist)."""
+    home = Path.home()
+    claude = Path(os.environ["CLAUDE_CONFIG_DIR"]) if os.environ.get("CLAUDE_CONFIG_DIR") else home / ".claude"
+    codex = Path(os.environ["CODEX_HOME"]) if os.environ.get("CODEX_HOME") else home / ".codex"
+    candidates = [claude / "projects", codex / "sessions", home / ".gemini" / "tmp"]
+    return [p for p in candidates if p.is_dir()]
+
+
+def _import(ledger: Ledger, paths: list[Path], quiet: bool) -> IngestSummary:
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        err.print(f"[yellow]warning:[/] {p} does not exist; skipped")
+    paths = [p for p in paths if p.exists()]
+    show = not quiet and err.is_terminal
+    with Progress(TextColumn("[bold]reading logs"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=err, disable=not show, transient=True) as bar:
+        task = bar.add_task("read", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = ingest(ledger, paths, progress=progress)
+    if not quiet:
+        records = summary.records
+        err.print(
+            f"read {summary.read} file(s), resumed {summary.resumed}, {summary.skipped} unchanged, "
+            f"{summary.unknown} unknown format; +{records['calls']:,} calls, +{records['runs']:,} run records, "
+            f"{records['problems']:,} problem(s)", highlight=False,
+        )
+    return summary
+
+
+@app.command()
+def audit(
+    paths: list[Path] = typer.Argument(None, help="Log folders, files or result sets [default: ~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp]"),
+    ledger_path: Optional[Path] = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Price override file (YAML or JSON; see README)"),
+    by: str = typer.Option("model,harness,cache_policy", "--by", help="Group by any of model, harness, cache_policy"),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", help="Only this benchmark"),
+    within: float = typer.Option(3.0, "--within", help="Headline spread: success within this many points"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout"),
+    json_out: Optional[Path] = typer.Option(None, "--json-out", help="Also write the JSON report here"),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here"),
+    no_import: bool = typer.Option(False, "--no-import", help="Audit the ledger as it is; read no logs"),
+    all_rows: bool = typer.Option(False, "--all", help="Show every triple and session in the terminal"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or import summary on stderr"),
+) -> None:
+    """Import logs and result sets into the ledger, then report cost per (model, harness, cache policy)."""
+    from .audit import run_audit
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    try:
+        book = PriceBook.load(prices)
+        with Ledger(ledger_path) as ledger:
+            if not no_import:
+                targets = list(paths) if paths else default_log_paths()
+                if not targets:
+                    err.print("[red]error:[/] no paths given and no harness logs found in the default places")
+                    raise typer.Exit(2)
+                _import(ledger, targets, quiet)
+            report = run_audit(ledger, book, by=dims, benchmark=benchmark, within_points=within)
+    except (LedgerError, PriceFileError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    _write_outputs(report, as_json, json_out, html, all_rows)
+    if report["totals"]["runs"] == 0 and report["totals"]["calls"] == 0:
+        err.print("[red]error:[/] nothing could be read: no calls and no runs"
+                  + (f"; {report['problem_count']} problem(s) above" if report["problem_count"] else ""))
+        raise typer.Exit(1)
+    if report["problem_count"] and not quiet:
+        err.print(f"[yellow]warning:[/] {report['problem_count']} input problem(s); the rest was read "
+                  "(see 'problems' in the report)")
+
+
+def _write_outputs(report: dict, as_json: bool, json_out: Path | None, html: Path | None, all_rows: bool) -> None:
+    from .report.json_report import render_json
+
+    if json_out:
+        json_out.write_bytes(render_json(report))
+    if html:
+        from .report.html import render_html
+
+        html.write_text(render_html(report), encoding="utf-8")
+        err.print(f"wrote {html}")
+    if as_json:
+        sys.stdout.buffer.write(render_json(report))
+        sys.stdout.flush()
+    else:
+        from .report.terminal import render_terminal
+
+        out = Console()
+        if not out.is_terminal and not os.environ.get("COLUMNS"):
+            out = Console(width=150)  # piped to a file: do not squeeze the tables into 80 columns
+        render_terminal(report, out, all_rows=all_rows)
+
+
+@app.command(name="import")
+def import_(
+    paths: list[Path] = typer.Argument(..., help="Log folders, files or result sets"),
+    ledger_path: Optional[Path] = typer.Option(None, "--ledger", help=LEDGER_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Read logs and result sets into the ledger without reporting."""
+    try:
+        with Ledger(ledger_path) as ledger:
+            _import(ledger, paths, quiet)
+    except LedgerError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def prices(
+    model: str = typer.Argument(..., help="Model name as the logs write it"),
+    provider: Optional[str] = typer.Option(None, "--provider"),
+    prices_file: Optional[Path] = typer.Option(None, "--prices", help="Price override file"),
+) -> None:
+    """Show the rates the audit would use for a model today (USD per million tokens)."""
+    try:
+        rates = PriceBook.load(prices_file).rates(provider, model)
+    except PriceFileError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if rates is None:
+        err.print(f"[yellow]{model} is unpriced[/]: add it to a --prices file")
+        raise typer.Exit(1)
+    Console().print(f"{model}: {rates.origin}")
+    for tier in rates.tiers:
+        head = "base" if tier.above < 0 else f"prompt > {tier.above:,}"
+        Console().print(f"  {head}: input {tier.input:g}, cache_read {tier.cache_read:g}, "
+                        f"cache_write_5m {tier.cache_write_5m:g}, cache_write_1h {tier.cache_write_1h:g}, "
+                        f"output {tier.output:g}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"inferaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True)) -> None:
+    pass
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Outputs of an audit: terminal, HTML and JSON. Reports read analyses, never storage."""
