@@ -114,7 +114,7 @@ def _write_outputs(report: dict, as_json: bool, json_out: Path | None, html: Pat
 
         out = Console()
         if not out.is_terminal and not os.environ.get("COLUMNS"):
-            out = Console(width=150)  # piped to a file: do not squeeze the tables into 80 columns
+            out = Console(width=180)  # piped to a file: do not squeeze the tables into 80 columns
         render_terminal(report, out, all_rows=all_rows)
 
 

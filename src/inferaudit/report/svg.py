@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .fmt import esc, truncate
+from .htmlfmt import esc, truncate
 
 CHAR_W = 6.4  # estimated width of one character of 11px sans-serif text
 
@@ -81,6 +81,17 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     return ticks or [lo, hi]
 
 
+DURATIONS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def duration_ticks(lo: float, hi: float) -> list[float]:
+    """Round durations (seconds) inside ``[lo, hi]``: 30s, 1m, 5m, 10m, 1h..., at most 6."""
+    ticks = [float(d) for d in DURATIONS if lo <= d <= hi]
+    while len(ticks) > 6:
+        ticks = ticks[::2]
+    return ticks or log_ticks(lo, hi)
+
+
 def log_domain(values: Sequence[float]) -> tuple[float, float]:
     lo, hi = min(values), max(values)
     if hi / lo < 1.5:
@@ -142,6 +153,7 @@ def scatter(
     width: int = 560,
     height: int = 340,
     x_log: bool = True,
+    x_ticks: Callable[[float, float], list[float]] | None = None,
     labels: bool = True,
     css_class: str = "chart scatter",
 ) -> str:
@@ -167,10 +179,14 @@ def scatter(
         y = _f(ys(t))
         o.append(f'<line class="grid" x1="{x0}" x2="{x1}" y1="{y}" y2="{y}"/>')
         o.append(f'<text class="tick" x="{x0 - 6}" y="{y}" dy="0.32em" text-anchor="end">{t:g}%</text>')
-    for t in xs.ticks(5):
-        x = _f(xs(t))
-        o.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{y0}" y2="{y1}"/>')
-        o.append(f'<text class="tick" x="{x}" y="{y1 + 15}" text-anchor="middle">{esc(x_fmt(t))}</text>')
+    right = -1e9  # right edge of the last tick label drawn: the next must clear it
+    for t in x_ticks(dlo, dhi) if x_ticks else xs.ticks(5):
+        x, text = xs(t), x_fmt(t)
+        o.append(f'<line class="grid" x1="{_f(x)}" x2="{_f(x)}" y1="{y0}" y2="{y1}"/>')
+        half = len(text) * CHAR_W * 0.85 / 2
+        if x - half > right + 6:
+            o.append(f'<text class="tick" x="{_f(x)}" y="{y1 + 15}" text-anchor="middle">{esc(text)}</text>')
+            right = x + half
     o.append(f'<text class="axis-label" x="{(x0 + x1) / 2:.0f}" y="{height - 6}" text-anchor="middle">{esc(x_label)}</text>')
     o.append(
         f'<text class="axis-label" transform="translate(13 {(y0 + y1) / 2:.0f}) rotate(-90)" '
@@ -200,8 +216,9 @@ def scatter(
 class Bar:
     label: str
     tip: str
-    values: dict[str, float] | None  # None: no priced value (drawn as a note)
+    values: dict[str, float] | None  # None: no priced value (``note`` is drawn instead)
     total_text: str
+    note: str = "not priced"
 
 
 def stacked_bars(
@@ -240,7 +257,7 @@ def stacked_bars(
             f"<title>{esc(b.tip)}</title>{esc(truncate(b.label, max_chars))}</text>"
         )
         if b.values is None:
-            o.append(f'<text class="bar-note" x="{x0 + 4}" y="{cy}" dy="0.32em">not priced</text>')
+            o.append(f'<text class="bar-note" x="{x0 + 4}" y="{cy}" dy="0.32em">{esc(b.note)}</text>')
             continue
         cx = float(x0)
         for key, name in series:

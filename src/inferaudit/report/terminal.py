@@ -59,23 +59,34 @@ def _triples(report: dict[str, Any], console: Console, all_rows: bool) -> None:
     for t in report["triples"]:
         by_bench[t["benchmark"]].append(t)
     for bench, rows in sorted(by_bench.items(), key=lambda kv: str(kv[0])):
-        table = Table(title=f"Triples: {bench or 'logs (no benchmark)'}", title_justify="left", header_style="bold")
-        for col, justify in (("model", "left"), ("harness", "left"), ("cache", "left"), ("runs", "right"),
-                             ("success [95% CI]", "right"), ("$/run", "right"), ("$/solved", "right"),
-                             ("cache hit", "right"), ("wall/run", "right"), ("calls/run", "right"), ("", "left")):
-            table.add_column(col, justify=justify, no_wrap=True, overflow="ellipsis")
         shown = rows if all_rows else rows[:MAX_TRIPLES_PER_BENCHMARK]
-        for t in shown:
-            table.add_row(
-                t["model"], t["harness"], t["cache_policy"], f"{t['runs']:,}", _success(t),
-                usd(t["cost_per_run"]) if t["cost_per_run"] is not None else _unpriced_mark(t),
-                usd(t["cost_per_success"]), pct(t["cache_hit_rate"]), duration(t["wall_time_s"]),
-                f"{t['calls_per_run']:.1f}" if t["calls_per_run"] is not None else "-", _verdict(t),
-            )
+        cells = [_triple_cells(t) for t in shown]
+        # a column with nothing in it for this benchmark is left out, to keep the table readable
+        keep = [i for i, (name, _) in enumerate(_TRIPLE_COLUMNS) if i < 3 or any(c[i] not in ("-", "") for c in cells)]
+        table = Table(title=f"Triples: {bench or 'logs (no benchmark)'}", title_justify="left", header_style="bold")
+        for i in keep:
+            name, justify = _TRIPLE_COLUMNS[i]
+            table.add_column(name, justify=justify, no_wrap=True, min_width=len(name))
+        for c in cells:
+            table.add_row(*(c[i] for i in keep))
         if len(rows) > len(shown):
             table.caption = f"{len(rows) - len(shown)} more: use --all or --json"
         console.print()
         console.print(table)
+
+
+_TRIPLE_COLUMNS = (("model", "left"), ("harness", "left"), ("cache", "left"), ("runs", "right"),
+                   ("success [95% CI]", "right"), ("$/run", "right"), ("$/solved", "right"), ("cache hit", "right"),
+                   ("wall/run", "right"), ("calls/run", "right"), ("Pareto (success, $/run)", "left"))
+
+
+def _triple_cells(t: dict[str, Any]) -> list[str]:
+    return [
+        t["model"], t["harness"], t["cache_policy"], f"{t['runs']:,}", _success(t),
+        usd(t["cost_per_run"]) if t["cost_per_run"] is not None else _unpriced_mark(t),
+        usd(t["cost_per_success"]), pct(t["cache_hit_rate"]), duration(t["wall_time_s"]),
+        f"{t['calls_per_run']:.1f}" if t["calls_per_run"] is not None else "-", _verdict(t),
+    ]
 
 
 def _success(t: dict[str, Any]) -> str:
@@ -95,7 +106,7 @@ def _verdict(t: dict[str, Any]) -> str:
     cost_doms = [d for d in t["dominated_by"] if d["axis"] == "cost"]
     if cost_doms:
         d = cost_doms[0]
-        return f"[dim]{d['factor']:.1f}x cost vs {d['model']} / {d['harness']}[/]"
+        return f"[dim]{d['factor']:.1f}x the cost of {d['model']} ({d['harness']})[/]"
     return ""
 
 

@@ -1,0 +1,39 @@
+# Two set-up commands: `make demo` and `make test`. Both work on a fresh machine with Python 3.11.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-fast install install-test browser bench-audit clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+## demo: audit the bundled real public samples and write report.html
+demo: install
+	$(BIN)/inferaudit audit data/samples --ledger .demo/ledger.duckdb --html report.html --json-out report.json
+
+## browser: Debian's Chromium for the HTML report test (skipped when it cannot be installed)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"; }
+
+## test: the whole suite (browser tests included)
+test: install-test browser
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## test-fast: everything but the browser and local-model tests
+test-fast: install-test
+	$(BIN)/pytest -q -m "not browser and not model" $(PYTEST_ARGS)
+
+bench-audit: install
+	$(BIN)/python bench/audit_speed.py
+
+clean:
+	rm -rf .demo report.html report.json build dist src/*.egg-info
