@@ -141,28 +141,41 @@ def _day(when: datetime | date | None) -> date:
     return when
 
 
-def _from_genai_prices(provider: str | None, model: str, day: date) -> ModelRates | None:
-    import genai_prices  # imported lazily: its data snapshot takes a moment to load
+_MODELS: dict[tuple[str | None, str], Any] = {}  # (provider, model) -> (genai ModelInfo, provider id) or None
 
-    at = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
-    try:
-        calc = genai_prices.calc_price(
-            genai_prices.Usage(input_tokens=0), model, provider_id=provider, genai_request_timestamp=at
-        )
-    except LookupError:
-        if provider is None:
-            return None
-        try:  # the source guessed the provider wrong (a proxy, a reseller): match on the model alone
-            calc = genai_prices.calc_price(genai_prices.Usage(input_tokens=0), model, genai_request_timestamp=at)
-        except LookupError:
-            return None
-    price = calc.model_price
+
+def _genai_model(provider: str | None, model: str) -> Any:
+    """Find the model once; its prices by date are then read without another lookup."""
+    key = (provider, model)
+    if key not in _MODELS:
+        import genai_prices  # lazily: its data snapshot takes a moment to load
+
+        found = None
+        for provider_id in ([provider, None] if provider else [None]):
+            try:
+                calc = genai_prices.calc_price(genai_prices.Usage(input_tokens=0), model, provider_id=provider_id)
+            except LookupError:
+                continue  # the source guessed the provider wrong (a proxy, a reseller): try the model alone
+            found = (calc.model, calc.provider.id)
+            break
+        _MODELS[key] = found
+    return _MODELS[key]
+
+
+def _from_genai_prices(provider: str | None, model: str, day: date) -> ModelRates | None:
+    import genai_prices
+
+    found = _genai_model(provider, model)
+    if found is None:
+        return None
+    info, provider_id = found
+    price = info.get_prices(datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc))
     values = {bucket: getattr(price, key, None) for bucket, key in _GENAI_KEYS.items()}
     if values["input"] is None and values["output"] is None:
         return None
     starts = sorted({t.start for v in values.values() if hasattr(v, "tiers") for t in v.tiers})
     tiers = tuple(_tier(values, above) for above in [-1, *starts])
-    origin = f"genai-prices {genai_prices.__version__}: {calc.provider.id}/{calc.model.id}"
+    origin = f"genai-prices {genai_prices.__version__}: {provider_id}/{info.id}"
     return ModelRates(provider, model, tiers, origin)
 
 

@@ -37,8 +37,10 @@ def create_priced_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> dict
         """CREATE OR REPLACE TEMP TABLE rates (provider VARCHAR, model VARCHAR, day DATE, above BIGINT,
            r_input DOUBLE, r_cache_read DOUBLE, r_cache_write_5m DOUBLE, r_cache_write_1h DOUBLE, r_output DOUBLE)"""
     )
-    if rows:
-        con.executemany("INSERT INTO rates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    for i in range(0, len(rows), 500):  # one statement per 500 rows: executemany is row-by-row
+        chunk = rows[i:i + 500]
+        con.execute("INSERT INTO rates VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk)),
+                    [v for row in chunk for v in row])
     bucket_costs = ",\n".join(f"c.{b} * r.r_{b} / 1e6 AS cost_{b}" for b in PRICED)
     con.execute(
         f"""CREATE TEMP VIEW priced_calls AS

@@ -9,7 +9,7 @@ import duckdb
 
 from .runs import RunRow
 
-MAX_POINTS = 200  # per session timeline: enough for a chart, small enough for a report
+MAX_POINTS = 200  # per session timeline, about: enough for a chart, small enough for a report
 
 
 def sessions(con: duckdb.DuckDBPyConnection, runs: list[RunRow]) -> list[dict[str, Any]]:
@@ -18,15 +18,20 @@ def sessions(con: duckdb.DuckDBPyConnection, runs: list[RunRow]) -> list[dict[st
         return []
     timelines: dict[str, list] = defaultdict(list)
     rows = con.execute(
-        """SELECT run_id, coalesce(ended_at, started_at) AS t,
-                  sum(coalesce(cost, 0)) OVER (PARTITION BY run_id ORDER BY coalesce(ended_at, started_at), call_id) AS cum
-           FROM priced_calls WHERE coalesce(ended_at, started_at) IS NOT NULL ORDER BY run_id, t"""
+        f"""WITH c AS (
+                SELECT run_id, coalesce(ended_at, started_at) AS t,
+                       sum(coalesce(cost, 0)) OVER w AS cum, row_number() OVER w AS i, count(*) OVER (PARTITION BY run_id) AS n
+                FROM priced_calls WHERE coalesce(ended_at, started_at) IS NOT NULL
+                WINDOW w AS (PARTITION BY run_id ORDER BY coalesce(ended_at, started_at), call_id)
+            )
+            SELECT run_id, strftime(t AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g+00:00'), cum FROM c
+            WHERE n <= {MAX_POINTS} OR i = n OR i % CAST(ceil(n / {MAX_POINTS - 1}) AS BIGINT) = 1
+            ORDER BY run_id, i"""
     ).fetchall()
     for run_id, t, cum in rows:
-        timelines[run_id].append((t, cum))
+        timelines[run_id].append([t, cum])
     out = []
     for run_id, run in with_calls.items():
-        points = _thin(timelines.get(run_id, []))
         out.append({
             "id": run.session_id or run_id,
             "run_id": run_id,
@@ -40,15 +45,7 @@ def sessions(con: duckdb.DuckDBPyConnection, runs: list[RunRow]) -> list[dict[st
             "start": run.started_at.isoformat() if run.started_at else None,
             "end": run.ended_at.isoformat() if run.ended_at else None,
             "wall_time_s": run.wall_time_s,
-            "timeline": [[t.isoformat(), c] for t, c in points],
+            "timeline": timelines.get(run_id, []),
         })
     out.sort(key=lambda s: -(s["cost_usd"] or 0))
     return out
-
-
-def _thin(points: list) -> list:
-    if len(points) <= MAX_POINTS:
-        return points
-    step = len(points) / (MAX_POINTS - 1)
-    picked = [points[int(i * step)] for i in range(MAX_POINTS - 1)]
-    return picked + [points[-1]]

@@ -168,31 +168,38 @@ def _run_jobs(jobs: list[_Job], stage: Path, workers: int | None, total: int, pr
 
 def _commit(ledger: Ledger, jobs: list[_Job], done: dict, unknown: list[str], stage: Path, summary: IngestSummary) -> None:
     con = ledger.con
-    now = datetime.now(timezone.utc)
-    con.execute("BEGIN")
-    try:
-        for job in jobs:
-            if job.full:
-                con.execute("DELETE FROM problems WHERE list_contains(?, file)", [job.members])
-            else:
-                con.execute("DELETE FROM problems WHERE file = ? AND starts_with(reason, ?)", [job.path, RETRY_MARK])
-        for path in unknown:
-            con.execute("DELETE FROM problems WHERE file = ?", [path])
-            con.execute("INSERT INTO problems VALUES (?, NULL, ?)", [path, "unknown format: no importer recognises this file"])
-        counts = load_staged(con, stage)
-        for table, n in counts.items():
-            summary.records[table] += n
+    now = datetime.now(timezone.utc).isoformat()
+    full = [m for job in jobs if job.full for m in job.members]
+    resumed = [job.path for job in jobs if not job.full]
+    with open(stage / "files.ndjson", "wb") as fh:
         for job in jobs:
             cursor, _ = done[job.path]
-            con.execute(
-                """INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (path) DO UPDATE SET source = EXCLUDED.source, fingerprint = EXCLUDED.fingerprint,
-                   head_hash = EXCLUDED.head_hash, size = EXCLUDED.size, "offset" = EXCLUDED."offset",
-                   line = EXCLUDED.line, state = EXCLUDED.state, read_at = EXCLUDED.read_at""",
-                [job.path, job.source, job.fingerprint, job.head_hash, job.size, cursor.offset, cursor.line,
-                 orjson.dumps(cursor.state).decode(), now],
-            )
+            fh.write(orjson.dumps({
+                "path": job.path, "source": job.source, "fingerprint": job.fingerprint, "head_hash": job.head_hash,
+                "size": job.size, "offset": cursor.offset, "line": cursor.line, "state": cursor.state, "read_at": now,
+            }) + b"\n")
+    con.execute("BEGIN")
+    try:
+        # problems of a file read from the start are replaced; of a resumed one, only the retried last line
+        con.execute("DELETE FROM problems WHERE list_contains(?, file)", [full + unknown])
+        con.execute("DELETE FROM problems WHERE list_contains(?, file) AND starts_with(reason, ?)", [resumed, RETRY_MARK])
+        if unknown:
+            con.execute("INSERT INTO problems SELECT unnest(?), NULL, ?", [unknown, "unknown format: no importer recognises this file"])
+        for table, n in load_staged(con, stage).items():
+            summary.records[table] += n
+        if jobs:
+            con.execute(f"""INSERT INTO files BY NAME SELECT * FROM read_json('{_sql_path(stage / "files.ndjson")}',
+                format='newline_delimited', columns={{'path': 'VARCHAR', 'source': 'VARCHAR', 'fingerprint': 'VARCHAR',
+                'head_hash': 'VARCHAR', 'size': 'BIGINT', 'offset': 'BIGINT', 'line': 'BIGINT', 'state': 'JSON',
+                'read_at': 'TIMESTAMPTZ'}})
+                ON CONFLICT (path) DO UPDATE SET source = EXCLUDED.source, fingerprint = EXCLUDED.fingerprint,
+                head_hash = EXCLUDED.head_hash, size = EXCLUDED.size, "offset" = EXCLUDED."offset",
+                line = EXCLUDED.line, state = EXCLUDED.state, read_at = EXCLUDED.read_at""")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -186,14 +186,13 @@ _MERGE_SQL = {
 
 
 def load_staged(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, int]:
-    """Merge every staging file in ``directory`` into the ledger; return rows staged per table."""
+    """Merge every staging file in ``directory`` into the ledger; return rows written per table."""
     counts = {}
     for table in TABLES:
         reader = _reader(directory, table)
         if reader is None:
             counts[table] = 0
             continue
-        counts[table] = con.execute(f"SELECT count(*) FROM {reader}").fetchone()[0]
-        con.execute(_MERGE_SQL[table].format(reader=reader))
+        counts[table] = con.execute(_MERGE_SQL[table].format(reader=reader)).fetchone()[0]
     return counts
 

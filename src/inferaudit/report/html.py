@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from . import htmlfmt as fmt
 from .htmlfmt import (
@@ -20,19 +19,20 @@ from .htmlfmt import (
     COST_BUCKETS,
     DASH,
     TOKEN_BUCKETS,
-    as_dict as _d,
-    as_list as _l,
-    by_benchmark as _by_benchmark,
+    as_dict,
+    as_list,
+    as_text,
+    by_benchmark,
     esc,
-    frontier_flags as _flags,
+    frontier_flags,
     num,
-    text as _s,
     triple_name,
 )
 from .sections import issues, sessions, table
 from .svg import Bar, Point, duration_ticks, scatter, stacked_bars
 
 HERE = Path(__file__).parent
+MAX_BARS = 40
 SECTIONS = (
     ("summary", "Summary"),
     ("pareto", "Success vs cost"),
@@ -45,7 +45,10 @@ SECTIONS = (
 
 def _stat(label: str, value: str, note: str = "", cls: str = "") -> str:
     note_html = f'<div class="stat-note">{note}</div>' if note else ""
-    return f'<div class="stat {cls}"><div class="stat-label">{esc(label)}</div><div class="stat-value">{value}</div>{note_html}</div>'
+    return (
+        f'<div class="stat {cls}"><div class="stat-label">{esc(label)}</div>'
+        f'<div class="stat-value">{value}</div>{note_html}</div>'
+    )
 
 
 def _cost_note(tot: dict, unpriced: float) -> str:
@@ -59,7 +62,7 @@ def _cost_note(tot: dict, unpriced: float) -> str:
 
 
 def _summary(r: dict) -> str:
-    tot = _d(r.get("totals"))
+    tot = as_dict(r.get("totals"))
     unpriced = num(tot.get("unpriced_tokens")) or 0
     stats = [
         _stat("Total cost", esc(fmt.usd(tot.get("cost_usd"))), _cost_note(tot, unpriced)),
@@ -89,14 +92,17 @@ def _summary(r: dict) -> str:
 
 
 def _headlines(r: dict) -> str:
-    items = [h for h in _l(r.get("headline")) if isinstance(h, dict)]
+    items = [h for h in as_list(r.get("headline")) if isinstance(h, dict)]
     if not items:
-        return '<div class="headline-none muted">No headline spread: no two triples of one benchmark are close enough in success to compare their costs.</div>'
+        return (
+            '<div class="headline-none muted">No headline spread: no two triples of one benchmark are '
+            "close enough in success to compare their costs.</div>"
+        )
     cards = []
     for h in items:
         side = []
         for role in ("cheap", "expensive"):
-            s = _d(h.get(role))
+            s = as_dict(h.get(role))
             side.append(
                 f'<div class="hl-side hl-{role}"><div class="hl-role">{role}</div>'
                 f'<div class="hl-name">{esc(triple_name(s, benchmark=False))}</div>'
@@ -117,20 +123,22 @@ def _headlines(r: dict) -> str:
 
 
 def _pareto(r: dict) -> str:
-    triples = [t for t in _l(r.get("triples")) if isinstance(t, dict)]
-    groups = _by_benchmark([t for t in triples if num(t.get("success_rate")) is not None])
+    triples = [t for t in as_list(r.get("triples")) if isinstance(t, dict)]
+    groups = by_benchmark([t for t in triples if num(t.get("success_rate")) is not None])
     out = [
         '<section id="pareto"><h2>Success vs cost per run</h2><p class="lede">One point per triple with a known '
         "success rate. Frontier points (no other triple is both cheaper and at least as successful) are "
         'joined; dominated points are dimmed. Hover a point for its triple.</p><div class="legend">'
-        '<span><svg class="key" viewBox="0 0 12 12"><circle class="pt frontier" cx="6" cy="6" r="5"/></svg>Pareto frontier</span>'
-        '<span><svg class="key" viewBox="0 0 12 12"><circle class="pt dominated" cx="6" cy="6" r="4"/></svg>Dominated</span></div>'
+        '<span><svg class="key" viewBox="0 0 12 12"><circle class="pt frontier" cx="6" cy="6" r="5"/></svg>'
+        "Pareto frontier</span>"
+        '<span><svg class="key" viewBox="0 0 12 12"><circle class="pt dominated" cx="6" cy="6" r="4"/></svg>'
+        "Dominated</span></div>"
     ]
     if not groups:
         out.append('<p class="empty">No triple has a known success rate.</p>')
     for bench, ts in groups:
-        cost_flags = _flags(ts, "cost", "cost_per_run")
-        wall_flags = _flags(ts, "wall_time", "wall_time_s")
+        cost_flags = frontier_flags(ts, "cost", "cost_per_run")
+        wall_flags = frontier_flags(ts, "wall_time", "wall_time_s")
         cost_pts, wall_pts, skipped = [], [], 0
         for t, cf, wf in zip(ts, cost_flags, wall_flags):
             s = num(t["success_rate"]) * 100
@@ -138,19 +146,21 @@ def _pareto(r: dict) -> str:
             base = f"{name}\nsuccess {fmt.pct(t.get('success_rate'))} {fmt.ci(t.get('success_ci'))}"
             if cost is not None and cost > 0:
                 tip = f"{base}\n{fmt.usd(cost)} per run" + ("\nPareto frontier" if cf else "")
-                cost_pts.append(Point(cost, s, tip, _s(t.get("model")), cf, name))
+                cost_pts.append(Point(cost, s, tip, as_text(t.get("model")), cf, name))
             else:
                 skipped += 1
             if wall is not None and wall > 0:
                 tip = f"{base}\n{fmt.duration(wall)} per run" + ("\nPareto frontier (time)" if wf else "")
-                wall_pts.append(Point(wall, s, tip, _s(t.get("model")), wf, name))
+                wall_pts.append(Point(wall, s, tip, as_text(t.get("model")), wf, name))
         note = f'<p class="note">{skipped} triple(s) with no positive cost per run are not plotted.</p>' if skipped else ""
-        charts = [f'<figure class="fig-cost">{scatter(cost_pts, x_label="Cost per run (USD, log scale)", y_label="Success rate", x_fmt=fmt.usd_short)}{note}</figure>']
+        cost_chart = scatter(cost_pts, x_label="Cost per run (USD, log scale)", y_label="Success rate", x_fmt=fmt.usd_short)
+        charts = [f'<figure class="fig-cost">{cost_chart}{note}</figure>']
         if wall_pts:
-            charts.append(
-                f'<figure class="fig-wall"><figcaption>Success vs wall time per run</figcaption>'
-                f'{scatter(wall_pts, x_label="Wall time per run (log scale)", y_label="Success rate", x_fmt=fmt.duration_short, x_ticks=duration_ticks, width=400, height=300, labels=False, css_class="chart scatter wall")}</figure>'
+            wall_chart = scatter(
+                wall_pts, x_label="Wall time per run (log scale)", y_label="Success rate", x_fmt=fmt.duration_short,
+                x_ticks=duration_ticks, width=400, height=300, labels=False, css_class="chart scatter wall",
             )
+            charts.append(f'<figure class="fig-wall"><figcaption>Success vs wall time per run</figcaption>{wall_chart}</figure>')
         title = esc(bench) if bench is not None else "No benchmark"
         out.append(
             f'<div class="bench" data-benchmark="{esc(bench)}"><h3>{title} <span class="muted">'
@@ -162,35 +172,45 @@ def _pareto(r: dict) -> str:
 
 
 def _buckets(r: dict) -> str:
-    triples = [t for t in _l(r.get("triples")) if isinstance(t, dict)]
-    triples.sort(key=lambda t: -(num(t.get("cost_usd")) or -1.0))
-    bars = []
+    triples = [t for t in as_list(r.get("triples")) if isinstance(t, dict)]
+    split, bars = [], []
     for t in triples:
         cb = t.get("cost_by_bucket")
-        values = {b: num(cb.get(b)) or 0.0 for b in COST_BUCKETS} if isinstance(cb, dict) else None
-        total = num(t.get("cost_usd"))
-        if total is None and values is not None:
-            total = sum(values.values())
-        if num(t.get("unpriced_tokens")):
-            note = "not priced: unknown price"
-        elif not any(num(v) for v in _d(t.get("tokens")).values()):
-            note = "no calls recorded"
-        else:
-            note = "no cost data"
-        bars.append(Bar(triple_name(t), f"{triple_name(t)}\ntotal {fmt.usd(total)}", values, fmt.usd(total), note))
-    legend = "".join(
-        f'<span><i class="swatch s-{b}"></i>{BUCKET_NAMES[b]}</span>' for b in COST_BUCKETS
+        if isinstance(cb, dict):
+            values = {b: max(0.0, num(cb.get(b)) or 0.0) for b in COST_BUCKETS}
+            split.append((sum(values.values()), values, t))
+    split.sort(key=lambda item: -item[0])
+    for total, values, t in split[:MAX_BARS]:
+        name, whole = triple_name(t), num(t.get("cost_usd"))
+        label = fmt.usd(total)
+        if whole is not None and abs(whole - total) > 0.01 * max(whole, total):
+            label += f" (of {fmt.usd(whole)})"
+        bars.append(Bar(name, f"{name}\nsplit by bucket: {fmt.usd(total)}\ntotal cost: {fmt.usd(whole)}", values, label))
+    notes = []
+    if len(split) > MAX_BARS:
+        notes.append(f"Showing the {MAX_BARS} most expensive of {len(split)} triples; the table lists them all.")
+    rest = len(triples) - len(split)
+    if rest:
+        notes.append(
+            f"{rest} triple(s) have no cost split by bucket (result sets that report only a total, "
+            "unpriced models, or no calls) and are not shown."
+        )
+    note = "".join(f'<p class="note">{esc(n)}</p>' for n in notes)
+    legend = "".join(f'<span><i class="swatch s-{b}"></i>{BUCKET_NAMES[b]}</span>' for b in COST_BUCKETS)
+    chart = (
+        stacked_bars(bars, [(b, BUCKET_NAMES[b]) for b in COST_BUCKETS], x_fmt=fmt.usd_short, value_fmt=fmt.usd)
+        if bars else '<p class="empty">No triple has a cost split by bucket.</p>'
     )
-    chart = stacked_bars(bars, [(b, BUCKET_NAMES[b]) for b in COST_BUCKETS], x_fmt=fmt.usd_short, value_fmt=fmt.usd)
     return (
-        '<section id="buckets"><h2>Cost by bucket per triple</h2><p class="lede">Total USD per triple over all '
-        f'its runs, split by token bucket, most expensive first.</p><div class="legend">{legend}</div>{chart}</section>'
+        '<section id="buckets"><h2>Cost by bucket per triple</h2><p class="lede">USD per triple over all '
+        f'its priced calls, split by token bucket, most expensive first.</p>{note}<div class="legend">{legend}</div>'
+        f"{chart}</section>"
     )
 
 
 def render_html(report: dict) -> str:
     """The whole report as one HTML document (UTF-8 text)."""
-    r = _d(report)
+    r = as_dict(report)
     css = (HERE / "report.css").read_text(encoding="utf-8")
     js = (HERE / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")

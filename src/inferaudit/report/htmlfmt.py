@@ -164,13 +164,13 @@ def as_list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
-def text(value: Any) -> str:
+def as_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
 def triple_name(t: dict, benchmark: bool = True) -> str:
     """``model · harness · cache_policy (benchmark)``."""
-    name = " \u00b7 ".join(text(t.get(k)) or "?" for k in ("model", "harness", "cache_policy"))
+    name = " \u00b7 ".join(as_text(t.get(k)) or "?" for k in ("model", "harness", "cache_policy"))
     return f"{name} ({t['benchmark']})" if benchmark and t.get("benchmark") else name
 
 

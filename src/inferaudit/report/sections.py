@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from . import htmlfmt as fmt
@@ -9,18 +10,19 @@ from .htmlfmt import (
     BUCKET_NAMES,
     DASH,
     TOKEN_BUCKETS,
-    as_dict as _d,
-    as_list as _l,
+    as_dict,
+    as_list,
+    as_text,
     esc,
-    frontier_flags as _flags,
+    frontier_flags,
     num,
-    text as _s,
     triple_name,
 )
 from .svg import line_chart
 
 MAX_SESSIONS = 30
 MAX_PROBLEMS = 50
+USD_FIELDS = ("cost_per_run", "cost_per_run_median", "cost_per_success", "cost_usd")
 
 
 COLUMNS = (  # header, type for sorting, tooltip
@@ -45,14 +47,15 @@ def _td(text: str, sort: Any = None, cls: str = "", title: str = "") -> str:
 
 def _dominated(t: dict) -> str:
     """Per axis, the triple that dominates this one by the largest factor; all of them in the hover text."""
-    items = [d for d in _l(t.get("dominated_by")) if isinstance(d, dict)]
+    items = [d for d in as_list(t.get("dominated_by")) if isinstance(d, dict)]
     lines, seen = [], set()
     for d in items:
         axis = "time" if d.get("axis") == "wall_time" else "cost"
         if axis in seen:
             continue
         seen.add(axis)
-        lines.append(f'<div><span class="tag">{axis}</span> {esc(d.get("text"))} vs <b>{esc(triple_name(d, benchmark=False))}</b></div>')
+        who = esc(triple_name(d, benchmark=False))
+        lines.append(f'<div><span class="tag">{axis}</span> {esc(d.get("text"))} vs <b>{who}</b></div>')
     if len(items) > len(lines):
         lines.append(f'<div class="muted">+{len(items) - len(lines)} more (hover)</div>')
     return "".join(lines) or '<span class="muted">\u2014</span>'
@@ -60,21 +63,21 @@ def _dominated(t: dict) -> str:
 
 def _dominated_tip(t: dict) -> str:
     return "\n".join(
-        f"{'time' if d.get('axis') == 'wall_time' else 'cost'}: {triple_name(d, benchmark=False)}: {_s(d.get('text'))}"
-        for d in _l(t.get("dominated_by")) if isinstance(d, dict)
+        f"{'time' if d.get('axis') == 'wall_time' else 'cost'}: {triple_name(d, benchmark=False)}: {as_text(d.get('text'))}"
+        for d in as_list(t.get("dominated_by")) if isinstance(d, dict)
     )
 
 
 def table(r: dict) -> str:
-    triples = [t for t in _l(r.get("triples")) if isinstance(t, dict)]
+    triples = [t for t in as_list(r.get("triples")) if isinstance(t, dict)]
     head = "".join(
         f'<th data-type="{typ}"{f" title={chr(34)}{esc(tip)}{chr(34)}" if tip else ""}>{esc(h)}</th>'
         for h, typ, tip in COLUMNS
     )
-    cost_flags, wall_flags = _flags(triples, "cost", "cost_per_run"), _flags(triples, "wall_time", "wall_time_s")
+    cost_flags, wall_flags = frontier_flags(triples, "cost", "cost_per_run"), frontier_flags(triples, "wall_time", "wall_time_s")
     rows = []
     for t, cf, wf in zip(triples, cost_flags, wall_flags):
-        tok = _d(t.get("tokens"))
+        tok = as_dict(t.get("tokens"))
         ci_ = t.get("success_ci")
         mark = " ".join(m for m, f in (("C", cf), ("T", wf)) if f)
         cells = [
@@ -83,7 +86,7 @@ def table(r: dict) -> str:
             _td(fmt.integer(t.get("runs")), t.get("runs")), _td(fmt.integer(t.get("resolved")), t.get("resolved")),
             _td(fmt.pct(t.get("success_rate")), t.get("success_rate")),
             _td(fmt.ci(ci_), ci_[0] if isinstance(ci_, (list, tuple)) and ci_ else None, "ci"),
-            *(_td(esc(fmt.usd(t.get(k))), t.get(k)) for k in ("cost_per_run", "cost_per_run_median", "cost_per_success", "cost_usd")),
+            *(_td(esc(fmt.usd(t.get(k))), t.get(k)) for k in USD_FIELDS),
             _td(fmt.pct(t.get("cache_hit_rate")), t.get("cache_hit_rate")),
             _td(fmt.duration(t.get("wall_time_s")) + ("*" if t.get("wall_time_source") == "published" else ""),
                 t.get("wall_time_s"), title="published by the benchmark" if t.get("wall_time_source") == "published" else ""),
@@ -106,14 +109,14 @@ def table(r: dict) -> str:
 
 def _session_card(s: dict) -> str:
     raw = []
-    for item in _l(s.get("timeline")):
+    for item in as_list(s.get("timeline")):
         if isinstance(item, (list, tuple)) and len(item) >= 2:
             t, v = fmt.parse_time(item[0]), num(item[1])
             if t is not None and v is not None:
                 raw.append((t, v))
     raw.sort(key=lambda p: p[0])
-    title = _s(s.get("id")) or "?"
-    sub = " \u00b7 ".join(x for x in (_s(s.get("model")), _s(s.get("harness"))) if x)
+    title = as_text(s.get("id")) or "?"
+    sub = " \u00b7 ".join(x for x in (as_text(s.get("model")), as_text(s.get("harness"))) if x)
     if raw:
         t0 = raw[0][0]
         pts = [((t - t0).total_seconds(), v) for t, v in raw]
@@ -130,7 +133,7 @@ def _session_card(s: dict) -> str:
 
 
 def sessions(r: dict) -> str:
-    sessions = [s for s in _l(r.get("sessions")) if isinstance(s, dict)]
+    sessions = [s for s in as_list(r.get("sessions")) if isinstance(s, dict)]
     sessions.sort(key=lambda s: -(num(s.get("cost_usd")) or -1.0))
     shown = sessions[:MAX_SESSIONS]
     note = (
@@ -146,13 +149,13 @@ def sessions(r: dict) -> str:
 
 def issues(r: dict) -> str:
     out = ['<section id="issues"><h2>Data quality</h2>']
-    unpriced = [u for u in _l(r.get("unpriced")) if isinstance(u, dict)]
+    unpriced = [u for u in as_list(r.get("unpriced")) if isinstance(u, dict)]
     out.append("<h3>Unpriced models</h3>")
     if unpriced:
         rows = "".join(
             f"<tr><td>{esc(u.get('provider')) or DASH}</td><td class='name'>{esc(u.get('model')) or DASH}</td>"
             f"{_td(fmt.integer(u.get('calls')))}"
-            + "".join(_td(fmt.integer(_d(u.get("tokens")).get(b))) for b in TOKEN_BUCKETS)
+            + "".join(_td(fmt.integer(as_dict(u.get("tokens")).get(b))) for b in TOKEN_BUCKETS)
             + "</tr>"
             for u in unpriced
         )
@@ -165,18 +168,25 @@ def issues(r: dict) -> str:
         )
     else:
         out.append('<p class="empty">Every model was priced.</p>')
-    warnings = [w for w in _l(r.get("warnings")) if isinstance(w, dict)]
+    warnings = [w for w in as_list(r.get("warnings")) if isinstance(w, dict)]
     out.append(f"<h3>Warnings <span class='count'>{len(warnings)}</span></h3>")
+    kinds = Counter(as_text(w.get("kind")) or "?" for w in warnings)
+    if len(kinds) > 1:
+        chips = " ".join(f'<span class="tag">{esc(k)} {n}</span>' for k, n in kinds.most_common())
+        out.append(f'<p class="kinds">{chips}</p>')
     if warnings:
         rows = "".join(
-            f"<tr><td><span class='tag'>{esc(w.get('kind')) or DASH}</span></td><td class='name'>{esc(w.get('group')) or DASH}</td>"
-            f"<td>{esc(w.get('message'))}</td></tr>"
+            f"<tr><td><span class='tag'>{esc(w.get('kind')) or DASH}</span></td>"
+            f"<td class='name'>{esc(w.get('group')) or DASH}</td><td>{esc(w.get('message'))}</td></tr>"
             for w in warnings
         )
-        out.append(f'<div class="table-wrap"><table class="plain text"><thead><tr><th>Kind</th><th>Group</th><th>Message</th></tr></thead><tbody>{rows}</tbody></table></div>')
+        out.append(
+            '<div class="table-wrap"><table class="plain text"><thead><tr><th>Kind</th><th>Group</th><th>Message</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></div>"
+        )
     else:
         out.append('<p class="empty">No warnings.</p>')
-    problems = [p for p in _l(r.get("problems")) if isinstance(p, dict)]
+    problems = [p for p in as_list(r.get("problems")) if isinstance(p, dict)]
     total = int(num(r.get("problem_count")) or 0)
     total = max(total, len(problems))
     out.append(f"<h3>Problems <span class='count'>{total}</span></h3>")
@@ -184,7 +194,7 @@ def issues(r: dict) -> str:
         items = []
         for p in problems[:MAX_PROBLEMS]:
             line = num(p.get("line"))
-            where = _s(p.get("file")) or "?"
+            where = as_text(p.get("file")) or "?"
             where += f":{int(line)}" if line is not None else ""
             items.append(f'<li><span class="where">{esc(where)}</span>: {esc(p.get("reason"))}</li>')
         more = (

@@ -9,8 +9,8 @@ plus a ``<title>`` for browsers without the report's script.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from .htmlfmt import esc, truncate
 
@@ -85,10 +85,11 @@ DURATIONS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200
 
 
 def duration_ticks(lo: float, hi: float) -> list[float]:
-    """Round durations (seconds) inside ``[lo, hi]``: 30s, 1m, 5m, 10m, 1h..., at most 6."""
+    """Round durations (seconds) inside ``[lo, hi]``: 30s, 1m, 5m, 10m, 1h...; decade-like steps on a wide range."""
     ticks = [float(d) for d in DURATIONS if lo <= d <= hi]
-    while len(ticks) > 6:
-        ticks = ticks[::2]
+    if len(ticks) > 6:
+        coarse = [float(d) for d in (1, 10, 60, 600, 3600, 36000) if lo <= d <= hi]
+        ticks = coarse if len(coarse) >= 3 else ticks[::2]
     return ticks or log_ticks(lo, hi)
 
 
@@ -249,7 +250,7 @@ def stacked_bars(
         o.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{mt - 4}" y2="{height - mb}"/>')
         o.append(f'<text class="tick" x="{x}" y="{mt - 9}" text-anchor="middle">{esc(x_fmt(t))}</text>')
     max_chars = int(label_w / CHAR_W)
-    for i, (b, total) in enumerate(zip(bars, totals)):
+    for i, b in enumerate(bars):
         y = mt + i * (bar_h + gap)
         cy = _f(y + bar_h / 2)
         o.append(

@@ -28,9 +28,10 @@ class ClaudeCodeSource(FileSource):
     append_only = True
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        if b'"sessionId"' not in head and b'"leafUuid"' not in head:
-            return False
-        return b'"uuid"' in head or b'"leafUuid"' in head
+        # every Claude Code line type carries one of these; other formats' ids are named differently
+        if b'"sessionId"' in head and (b'"parentUuid"' in head or b'"isSidechain"' in head):
+            return True
+        return b'"leafUuid"' in head or b'"type":"file-history-snapshot"' in head[:200]
 
     def read(self, path: Path, cursor: Cursor) -> Iterator[Record]:
         calls: dict[str, _Pending] = {}

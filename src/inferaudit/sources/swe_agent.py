@@ -2,32 +2,29 @@
 
 mini-SWE-agent (``<instance>.traj.json``): ``info.model_stats`` holds
 ``instance_cost`` and ``api_calls``, ``info.config.model.model_name`` the
-litellm model name, ``info.exit_status`` how the agent stopped. Since v2
-(``trajectory_format`` "mini-swe-agent-1.1") each assistant message keeps the
-raw response in ``extra.response`` (with ``usage``) and its cost in
-``extra.cost``; those become Calls with exact buckets. A response the agent
+litellm model, ``info.exit_status`` how the agent stopped. Since v2 each
+assistant message keeps its raw response (``extra.response.usage``) and cost
+(``extra.cost``): those become Calls with exact buckets. A response the agent
 could not parse leaves no message, so Calls can fall short of ``api_calls``.
 
-Usage arrives through litellm in OpenAI's shape: ``prompt_tokens`` includes
-``prompt_tokens_details.cached_tokens``. For Anthropic, litellm also keeps
-``cache_read_input_tokens`` and ``cache_creation_input_tokens``. Current
-litellm counts both inside ``prompt_tokens`` (and says so with
-``prompt_tokens_details.cache_creation_tokens``); some mid-2025 releases
-added only the reads. A file where a prompt is smaller than its reads plus
-writes was written by such a release, and its writes are added back.
-Responses-API usage (``input_tokens`` + ``input_tokens_details``) and raw
+litellm reports usage in OpenAI's shape: ``prompt_tokens`` includes
+``prompt_tokens_details.cached_tokens``. For Anthropic it also keeps
+``cache_read_input_tokens`` / ``cache_creation_input_tokens``; current
+litellm counts both inside ``prompt_tokens`` (marked by
+``prompt_tokens_details.cache_creation_tokens``), some mid-2025 releases only
+the reads. A file where a prompt is smaller than its reads plus writes came
+from such a release, and its writes are added back. Responses-API and raw
 Anthropic usage are read too.
 
-SWE-agent (``<instance>.traj``): ``trajectory``, ``history`` and ``info``
-with totals only (``model_stats.tokens_sent`` / ``tokens_received``). They
-become ``Run.tokens_reported`` with all of ``tokens_sent`` in ``input``: no
-cache split is recorded, and SWE-agent 1.x counts them with a local
-tokenizer (``litellm.token_counter``), not from the provider's usage.
+SWE-agent (``<instance>.traj``) keeps only totals, ``tokens_sent`` /
+``tokens_received``: they become ``Run.tokens_reported`` with all of
+``tokens_sent`` in ``input``, since no cache split is recorded (SWE-agent 1.x
+even counts them with a local tokenizer, not from the provider's usage).
 
-Neither records an evaluation: exit status "Submitted" means a patch was
-produced, not that it resolved the task, so the outcome stays "unknown"
-(a SWE-bench report decides it); the exit status is kept as an Event.
-A trajectory has no id of its own, so a run is keyed by task and file path.
+Neither records an evaluation: "Submitted" means a patch was produced, not
+that it resolved the task, so the outcome stays "unknown" and the exit
+status is kept as an Event. A trajectory has no id of its own, so a run is
+keyed by task and file path.
 """
 
 from __future__ import annotations
@@ -55,13 +52,10 @@ class SWEAgentTrajectorySource(FileSource):
 
     def sniff(self, path: Path, head: bytes) -> bool:
         first = _FIRST_KEY.match(head.lstrip())
-        if first is None:
-            return False
-        if b'"model_stats"' in head and b'"instance_cost"' in head and b'"mini_version"' in head:
+        if first and b'"model_stats"' in head and b'"instance_cost"' in head and b'"mini_version"' in head:
             return True  # mini-SWE-agent writes ``info`` (stats, config, version) first
-        return first.group(1) in (b"trajectory", b"environment") and (
-            b'"observation"' in head or b'"model_stats"' in head
-        )
+        steps = b'"observation"' in head or b'"model_stats"' in head  # SWE-agent: trajectory steps come first
+        return bool(first) and first.group(1) in (b"trajectory", b"environment") and steps
 
     def read(self, path: Path, cursor: Cursor) -> Iterator[Record]:
         try:
@@ -86,14 +80,12 @@ class SWEAgentTrajectorySource(FileSource):
         run_id = f"{harness}:{task}@{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]}"
         stats = info.get("model_stats") if isinstance(info.get("model_stats"), dict) else {}
         stats_line = _line_of(data, b'"model_stats"')
-        cost = stats.get("instance_cost")
-        calls = stats.get("api_calls")
-        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float))):
-            yield Problem(str(path), stats_line, f"model_stats.instance_cost is {cost!r}")
-            cost = None
-        if calls is not None and (isinstance(calls, bool) or not isinstance(calls, int)):
-            yield Problem(str(path), stats_line, f"model_stats.api_calls is {calls!r}")
-            calls = None
+        cost, calls = stats.get("instance_cost"), stats.get("api_calls")
+        for key, value, kinds in (("instance_cost", cost, (int, float)), ("api_calls", calls, int)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+                yield Problem(str(path), stats_line, f"model_stats.{key} is {value!r}")
+        cost = cost if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        calls = calls if isinstance(calls, int) and not isinstance(calls, bool) else None
         times: list = []
         if mini:
             yield from _message_calls(doc["messages"], data, path, run_id, harness, provider, model, times)
@@ -103,33 +95,20 @@ class SWEAgentTrajectorySource(FileSource):
                 reported = Tokens(input=_n(stats.get("tokens_sent")), output=_n(stats.get("tokens_received")))
             except (TypeError, ValueError) as exc:
                 yield Problem(str(path), stats_line, f"model_stats tokens: {exc}")
-        model_config = _dig(info, "config", "model") or {}
+        explicit_cache = _dig(info, "config", "model", "set_cache_control")
         run = Run(
-            run_id=run_id,
-            source="swe-agent",
-            harness=harness,
-            model=model,
-            provider=provider,
-            cache_policy="explicit" if model_config.get("set_cache_control") else None,
-            task_id=task,
-            started_at=min(times) if times else None,
-            ended_at=max(times) if times else None,
-            cost_reported=float(cost) if cost is not None else None,
-            calls_reported=calls,
-            tokens_reported=reported,
-            source_file=str(path),
+            run_id=run_id, source="swe-agent", harness=harness, model=model, provider=provider,
+            cache_policy="explicit" if explicit_cache else None, task_id=task,
+            started_at=min(times) if times else None, ended_at=max(times) if times else None,
+            cost_reported=float(cost) if cost is not None else None, calls_reported=calls,
+            tokens_reported=reported, source_file=str(path),
         )
         yield run
         if info.get("exit_status") is not None:
             yield Event(
-                event_id=f"{run_id}:exit",
-                kind="exit_status",
-                source="swe-agent",
-                at=run.ended_at,
-                run_id=run_id,
+                event_id=f"{run_id}:exit", kind="exit_status", source="swe-agent", at=run.ended_at, run_id=run_id,
                 data={"exit_status": info.get("exit_status"), "submitted": bool(info.get("submission"))},
-                source_file=str(path),
-                source_line=_line_of(data, b'"exit_status"'),
+                source_file=str(path), source_line=_line_of(data, b'"exit_status"'),
             )
 
 
@@ -164,19 +143,12 @@ def _message_calls(messages: list, data: bytes, path: Path, run_id: str, harness
             continue
         cost = extra.get("cost")
         actions = extra.get("actions") or message.get("tool_calls") or []
+        served = response.get("model")  # the dated model that answered, e.g. claude-sonnet-4-5-20250929
         yield Call(
-            call_id=f"{run_id}:{index}",
-            source="swe-agent",
-            provider=provider,
-            model=response.get("model") if isinstance(response.get("model"), str) else model,
-            harness=harness,
-            tokens=tokens,
-            run_id=run_id,
-            ended_at=at,
-            cost_reported=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
-            tool_calls=len(actions) if isinstance(actions, list) else 0,
-            source_file=str(path),
-            source_line=line,
+            call_id=f"{run_id}:{index}", source="swe-agent", provider=provider,
+            model=served if isinstance(served, str) else model, harness=harness, tokens=tokens, run_id=run_id,
+            ended_at=at, cost_reported=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None,
+            tool_calls=len(actions) if isinstance(actions, list) else 0, source_file=str(path), source_line=line,
         )
 
 
@@ -211,12 +183,9 @@ def _writes_outside(usage: dict) -> bool:
     details = usage.get("prompt_tokens_details") or {}
     if "prompt_tokens" not in usage or not isinstance(details, dict) or details.get("cache_creation_tokens") is not None:
         return False
-    try:
-        write = _n(usage.get("cache_creation_input_tokens"))
-        read = _n(details.get("cached_tokens")) or _n(usage.get("cache_read_input_tokens"))
-        return write > 0 and _n(usage["prompt_tokens"]) < read + write
-    except TypeError:
-        return False  # reported where the usage is read
+    write, read, prompt = (usage.get("cache_creation_input_tokens"), details.get("cached_tokens"), usage["prompt_tokens"])
+    counts = [v for v in (write, read, prompt) if isinstance(v, int)]
+    return len(counts) == 3 and write > 0 and prompt < read + write  # odd counts are reported where usage is read
 
 
 def _n(value: Any) -> int:
@@ -251,10 +220,8 @@ def _split_model(name: str | None) -> tuple[str | None, str | None]:
 
 
 def _task_id(doc: dict, info: dict, path: Path) -> str:
-    for value in (doc.get("instance_id"), info.get("instance_id")):
-        if isinstance(value, str) and value:
-            return value
-    return re.sub(r"\.traj(\.json)?$", "", path.name)
+    named = [v for v in (doc.get("instance_id"), info.get("instance_id")) if isinstance(v, str) and v]
+    return named[0] if named else re.sub(r"\.traj(\.json)?$", "", path.name)
 
 
 def _dig(obj: Any, *keys: str) -> Any:
@@ -274,10 +241,9 @@ def _item_lines(data: bytes, key: str) -> list[int]:
     out: list[int] = []
     inside = False
     for number, line in enumerate(data.split(b"\n"), 1):
-        if not inside:
-            inside = line.startswith(opening)
-        elif line.startswith(b"  ]"):
+        if line.startswith(b"  ]") and inside:
             break
-        elif line.rstrip() == b"    {":
+        inside = inside or line.startswith(opening)
+        if inside and line.rstrip() == b"    {":
             out.append(number)
     return out

@@ -6,12 +6,14 @@ instance becomes a Run without Calls (cost and api_calls as reported).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator
 
 from ..usage import Problem, Record, Run
 from .base import Cursor, load_json
 
+_SHAPE = re.compile(rb'\s*\{\s*"[^"]+"\s*:\s*\{\s*"[^"]+"\s*:\s*\{\s*"(resolved|cost|api_calls)"')
 NAME = "swebench-leaderboard"
 HARNESS = "mini-swe-agent"
 BENCHMARK = "swe-bench"  # Verified: the same benchmark name the OpenHands Index uses
@@ -22,8 +24,8 @@ class SWEBenchLeaderboardSource:
     append_only = False
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        stripped = head.lstrip()
-        return stripped.startswith(b"{") and b'"api_calls"' in head and b'"resolved"' in head and b'"cost"' in head
+        # the document opens {"<model>": {"<instance>": {"resolved"|"cost"|"api_calls": ...
+        return _SHAPE.match(head) is not None and b'"api_calls"' in head
 
     def members(self, path: Path) -> list[Path]:
         return [path]
