@@ -111,7 +111,7 @@ def test_pareto_and_dominance_on_a_hand_built_result_set(ledger, tmp_path):
 def test_unknown_model_is_listed_unpriced_with_its_tokens(ledger, tmp_path):
     log = tmp_path / "s.jsonl"
     log.write_text(json.dumps({
-        "type": "assistant", "sessionId": "s", "uuid": "u1", "requestId": "r1", "timestamp": "2026-01-01T00:00:00Z",
+        "parentUuid": None, "isSidechain": False, "type": "assistant", "sessionId": "s", "uuid": "u1", "requestId": "r1", "timestamp": "2026-01-01T00:00:00Z",
         "message": {"id": "m1", "model": "claude-imaginary-9", "usage": {"input_tokens": 10, "output_tokens": 20,
                                                                           "cache_read_input_tokens": 70}}}) + "\n")
     ingest(ledger, [log])
@@ -126,7 +126,7 @@ def test_unknown_model_is_listed_unpriced_with_its_tokens(ledger, tmp_path):
 def test_reported_cost_kept_beside_computed_and_divergence_flagged(ledger, tmp_path):
     def line(i, cost):
         return json.dumps({
-            "type": "assistant", "sessionId": f"s{i}", "uuid": f"u{i}", "requestId": f"r{i}", "costUSD": cost,
+            "parentUuid": None, "type": "assistant", "sessionId": f"s{i}", "uuid": f"u{i}", "requestId": f"r{i}", "costUSD": cost,
             "timestamp": "2026-01-01T00:00:00Z", "message": {"id": f"m{i}", "model": "claude-haiku-4-5-20251001",
                                                              "usage": {"input_tokens": 1_000_000, "output_tokens": 0}}}) + "\n"
     (tmp_path / "a.jsonl").write_text(line(1, 1.0))  # $1/M input: agrees

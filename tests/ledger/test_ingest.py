@@ -88,7 +88,7 @@ def test_rewritten_file_is_read_from_the_start(ledger, tmp_path, samples):
 
 def test_problems_are_kept_with_file_and_line_and_replaced_on_reread(ledger, tmp_path):
     log = tmp_path / "s.jsonl"
-    good = '{"type":"assistant","sessionId":"s","uuid":"u1","requestId":"r","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","model":"claude-haiku-4-5","usage":{"input_tokens":1,"output_tokens":2}}}\n'
+    good = '{"parentUuid":null,"type":"assistant","sessionId":"s","uuid":"u1","requestId":"r","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m","model":"claude-haiku-4-5","usage":{"input_tokens":1,"output_tokens":2}}}\n'
     log.write_text(good + "not json\n")
     ingest(ledger, [tmp_path])
     assert ledger.con.execute("SELECT file, line FROM problems").fetchall() == [(str(log), 2)]

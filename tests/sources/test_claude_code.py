@@ -13,7 +13,7 @@ def read_all(path, cursor=None):
 
 
 def line(**fields):
-    return json.dumps(fields) + "\n"
+    return json.dumps({"parentUuid": None, "isSidechain": False, **fields}) + "\n"
 
 
 def assistant(msg_id, req, usage, ts, content=None, model="claude-opus-4-6", **extra):

@@ -71,8 +71,7 @@ def _dominated_tip(t: dict) -> str:
 def table(r: dict) -> str:
     triples = [t for t in as_list(r.get("triples")) if isinstance(t, dict)]
     head = "".join(
-        f'<th data-type="{typ}"{f" title={chr(34)}{esc(tip)}{chr(34)}" if tip else ""}>{esc(h)}</th>'
-        for h, typ, tip in COLUMNS
+        f'<th data-type="{typ}"' + (f' title="{esc(tip)}"' if tip else "") + f">{esc(h)}</th>" for h, typ, tip in COLUMNS
     )
     cost_flags, wall_flags = frontier_flags(triples, "cost", "cost_per_run"), frontier_flags(triples, "wall_time", "wall_time_s")
     rows = []
