@@ -70,7 +70,7 @@ def audit(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or import summary on stderr"),
 ) -> None:
     """Import logs and result sets into the ledger, then report cost per (model, harness, cache policy)."""
-    from .audit import run_audit
+    from .audit import cached_audit
 
     dims = [d.strip() for d in by.split(",") if d.strip()]
     try:
@@ -82,7 +82,7 @@ def audit(
                     err.print("[red]error:[/] no paths given and no harness logs found in the default places")
                     raise typer.Exit(2)
                 _import(ledger, targets, quiet)
-            report = run_audit(ledger, book, by=dims, benchmark=benchmark, within_points=within)
+            report = cached_audit(ledger, book, by=dims, benchmark=benchmark, within_points=within)
     except (LedgerError, PriceFileError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None

@@ -110,6 +110,17 @@ class PriceBook:
             return cls()
         return cls(overrides=_read_overrides(Path(path)), override_file=str(path))
 
+    def fingerprint(self) -> str:
+        """Changes whenever the prices could: library version, override file contents, today's date."""
+        import hashlib
+
+        from importlib.metadata import version
+
+        parts = [version("genai-prices"), str(_day(None))]
+        if self.override_file:
+            parts.append(hashlib.sha1(Path(self.override_file).read_bytes()).hexdigest())
+        return ":".join(parts)
+
     def rates(self, provider: str | None, model: str | None, when: datetime | date | None = None) -> ModelRates | None:
         """The model's prices on ``when`` (default: today), or None when unpriced."""
         if not model:

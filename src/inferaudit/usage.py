@@ -18,7 +18,7 @@ themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,12 +37,12 @@ class Tokens:
     reasoning: int = 0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"token bucket {f.name!r} must be an int, got {value!r}")
+        for name in BUCKETS:
+            value = getattr(self, name)
+            if type(value) is not int:  # bool and float are refused too
+                raise TypeError(f"token bucket {name!r} must be an int, got {value!r}")
             if value < 0:
-                raise ValueError(f"token bucket {f.name!r} is negative: {value}")
+                raise ValueError(f"token bucket {name!r} is negative: {value}")
         if self.reasoning > self.output:
             raise ValueError(f"reasoning ({self.reasoning}) exceeds output ({self.output})")
 

@@ -22,7 +22,7 @@ def test_migrations_are_numbered_and_applied_once(tmp_path):
         first = ledger.con.execute("SELECT version, name FROM schema_migrations").fetchall()
     with Ledger(path) as ledger:
         again = ledger.con.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert first == again == [(1, "m001_initial")]
+    assert first == again == [(1, "m001_initial"), (2, "m002_generation_and_report_cache")]
 
 
 def test_default_path_follows_the_env_var(monkeypatch, tmp_path):
@@ -127,3 +127,18 @@ def test_a_ledger_in_use_gives_a_clear_error(tmp_path):
             Ledger(path, read_only=True)
     finally:
         holder.close()
+
+
+def test_a_cached_audit_is_reused_until_the_ledger_changes(ledger, samples, tmp_path):
+    from inferaudit.audit import cached_audit
+
+    ingest(ledger, [samples / "codex"])
+    generation = ledger.generation
+    first = cached_audit(ledger)
+    assert ledger.con.execute("SELECT count(*) FROM report_cache").fetchone()[0] == 1
+    ingest(ledger, [samples / "codex"])  # nothing changed: same generation, same cached report
+    assert ledger.generation == generation
+    assert cached_audit(ledger) == first
+    ingest(ledger, [samples / "claude-code"])
+    assert ledger.generation == generation + 1
+    assert cached_audit(ledger)["totals"]["calls"] == 695 != first["totals"]["calls"]

@@ -21,7 +21,7 @@ from .runs import load_runs
 from .sessions import sessions
 from .triples import DIMENSIONS, annotate_pareto, group_runs, headline, triple_metrics
 
-__all__ = ["DIMENSIONS", "run_audit"]
+__all__ = ["DIMENSIONS", "cached_audit", "run_audit"]
 
 MAX_PROBLEMS = 200
 
@@ -68,6 +68,29 @@ def run_audit(
         "problems": problems,
         "problem_count": problem_count,
     }
+
+
+def cached_audit(
+    ledger: Ledger,
+    book: PriceBook | None = None,
+    *,
+    by: Sequence[str] = DIMENSIONS,
+    benchmark: str | None = None,
+    within_points: float = 3.0,
+) -> dict[str, Any]:
+    """``run_audit``, reusing the last result while the ledger, the prices and the options are unchanged."""
+    import hashlib
+
+    import orjson
+
+    book = book or PriceBook.load()
+    key = hashlib.sha1(orjson.dumps([list(by), benchmark, within_points, book.fingerprint(), __version__])).hexdigest()
+    cached = ledger.cached_report(key)
+    if cached is not None:
+        return orjson.loads(cached)
+    report = run_audit(ledger, book, by=by, benchmark=benchmark, within_points=within_points)
+    ledger.store_report(key, orjson.dumps(report).decode())
+    return report
 
 
 def _totals(con, runs, benchmark) -> dict[str, Any]:

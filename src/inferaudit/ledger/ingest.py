@@ -68,7 +68,7 @@ def ingest(
     jobs: list[_Job] = []
     unknown: list[str] = []
     known = _known_files(ledger)
-    for unit in sources.discover(Path(p) for p in paths):
+    for unit in sources.discover((Path(p) for p in paths), {path: row[0] for path, row in known.items()}):
         if isinstance(unit, Path):
             unknown.append(str(unit))
             continue
@@ -195,6 +195,8 @@ def _commit(ledger: Ledger, jobs: list[_Job], done: dict, unknown: list[str], st
                 ON CONFLICT (path) DO UPDATE SET source = EXCLUDED.source, fingerprint = EXCLUDED.fingerprint,
                 head_hash = EXCLUDED.head_hash, size = EXCLUDED.size, "offset" = EXCLUDED."offset",
                 line = EXCLUDED.line, state = EXCLUDED.state, read_at = EXCLUDED.read_at""")
+        if jobs or unknown:
+            ledger.bump_generation()
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -113,7 +113,20 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX problems_file ON problems (file)")
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [m001_initial]
+def m002_generation_and_report_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """A counter bumped by every import that changes the ledger, and audits cached against it."""
+    con.execute("CREATE TABLE state (key VARCHAR PRIMARY KEY, value BIGINT NOT NULL)")
+    con.execute("INSERT INTO state VALUES ('generation', 0)")
+    con.execute("""
+        CREATE TABLE report_cache (
+            key VARCHAR PRIMARY KEY,
+            generation BIGINT NOT NULL,
+            report JSON NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )""")
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [m001_initial, m002_generation_and_report_cache]
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -55,6 +55,25 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def generation(self) -> int:
+        """Bumped by every import that changed something: what cached analyses are keyed on."""
+        return self.con.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()[0]
+
+    def bump_generation(self) -> None:
+        self.con.execute("UPDATE state SET value = value + 1 WHERE key = 'generation'")
+
+    def cached_report(self, key: str) -> str | None:
+        row = self.con.execute(
+            "SELECT report FROM report_cache WHERE key = ? AND generation = ?", [key, self.generation]
+        ).fetchone()
+        return row[0] if row else None
+
+    def store_report(self, key: str, report_json: str) -> None:
+        self.con.execute("DELETE FROM report_cache WHERE generation < ? OR key = ?", [self.generation, key])
+        self.con.execute("INSERT INTO report_cache (key, generation, report) VALUES (?, ?, ?)",
+                         [key, self.generation, report_json])
+
     def counts(self) -> dict[str, int]:
         return {
             table: self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -73,21 +73,25 @@ def sniff(path: Path, sources: list[Source] | None = None) -> Source | None:
     return None
 
 
-def discover(paths: Iterable[Path]) -> Iterator[Unit | Path]:
+def discover(paths: Iterable[Path], known: dict[str, str] | None = None) -> Iterator[Unit | Path]:
     """Walk ``paths``; yield a Unit per recognised file, and the Path of each data file no source knows.
 
     Directories are walked top-down, a folder's files before its subfolders,
     so a unit that claims files below it (a result folder) is seen first.
+    ``known`` maps paths already in the ledger to their source's name: those
+    are not sniffed again (the fingerprint tells whether they changed).
     """
     sources = available()
     claimed: set[Path] = set()
+    known = known or {}
     for root in paths:
         root = Path(root)
         files = [root] if root.is_file() else _walk(root)
         for path in files:
             if path in claimed:
                 continue
-            source = sniff(path, sources)
+            name = known.get(str(path))
+            source = get(name) if name in REGISTRY else sniff(path, sources)
             if source is None:
                 if root.is_file() or path.suffix in DATA_SUFFIXES:
                     yield path

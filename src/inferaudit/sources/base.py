@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import orjson
 
@@ -60,13 +60,20 @@ class FileSource:
 CHUNK = 8 << 20
 
 
-def iter_jsonl(path: Path, cursor: Cursor) -> Iterator[tuple[int, Any] | Problem]:
+def iter_jsonl(
+    path: Path, cursor: Cursor, want: Callable[[bytes], bool] | None = None
+) -> Iterator[tuple[int, Any] | Problem]:
     """Parse a JSONL file from ``cursor``: ``(line_no, object)``, or a Problem per bad line.
 
     Reads in chunks, so memory stays flat on large files. A last line
     without its newline that does not parse is a write in progress or a
     truncated file: it is reported, but left unconsumed, so a later read
     picks it up once it is complete.
+
+    ``want`` lets an importer skip the JSON parse of lines it has no use
+    for (most of a Claude Code log is progress and tool output): such a
+    line is only checked to be one whole JSON object (``{`` ... ``}``), so
+    a truncated or garbled line is still reported.
     """
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
@@ -88,6 +95,11 @@ def iter_jsonl(path: Path, cursor: Cursor) -> Iterator[tuple[int, Any] | Problem
                 cursor.offset += end + 1 - pos
                 pos = end + 1
                 if not raw or raw.isspace():
+                    continue
+                if want is not None and not want(raw):
+                    stripped = raw.strip()
+                    if stripped[:1] != b"{" or stripped[-1:] != b"}":
+                        yield Problem(str(path), cursor.line, "malformed JSON: not one whole JSON object")
                     continue
                 try:
                     obj = loads(raw)

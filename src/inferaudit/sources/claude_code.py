@@ -38,7 +38,7 @@ class ClaudeCodeSource(FileSource):
         session_id = cursor.state.get("session_id")
         first: datetime | None = None
         last: datetime | None = None
-        for item in iter_jsonl(path, cursor):
+        for item in iter_jsonl(path, cursor, want=_wanted):
             if isinstance(item, Problem):
                 yield item
                 continue
@@ -95,6 +95,26 @@ class ClaudeCodeSource(FileSource):
                 ended_at=last,
                 source_file=str(path),
             )
+
+
+_SKIPPED_TYPES = (b'"type":"user"', b'"type":"progress"', b'"type":"file-history-snapshot"', b'"type":"queue-operation"')
+
+
+def _wanted(raw: bytes) -> bool:
+    """False only for lines that are surely user, progress or snapshot lines: most of a log's bytes.
+
+    Claude Code writes a line's top-level ``type`` within its first few
+    hundred bytes for these kinds (an assistant line's comes after its
+    content). A match counts only if no ``{`` comes before it, which proves
+    it is a top-level key, not one inside the message; anything unsure is
+    parsed, and the parsed type decides.
+    """
+    head = raw[:640]
+    for marker in _SKIPPED_TYPES:
+        i = head.find(marker)
+        if i > 0 and head.find(b"{", 1, i) < 0:
+            return False
+    return True
 
 
 class _Pending:
