@@ -256,3 +256,25 @@ def test_empty_report_renders_cleanly(browser, tmp_path):
     assert browser.errors() == []
     png = browser.screenshot(tmp_path / "empty.png")
     assert len(png) > 5_000
+
+
+def test_report_of_the_bundled_real_data_renders_cleanly(browser, tmp_path):
+    """The demo's report: every bundled real sample audited, rendered, opened, screenshotted."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[2] / "data" / "samples"
+    page = tmp_path / "demo.html"
+    cli = Path(sys.executable).parent / "inferaudit"
+    done = subprocess.run([str(cli), "audit", str(samples), "--ledger", str(tmp_path / "l.duckdb"), "--html", str(page),
+                           "--json-out", str(tmp_path / "r.json"), "-q"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    browser.open(page.as_uri())
+    assert browser.errors() == []
+    assert [u for u in browser.requests() if not u.startswith(("file:", "data:"))] == []
+    assert browser.evaluate("document.querySelectorAll('svg.scatter').length") >= 5  # one per benchmark
+    text = browser.evaluate("document.body.textContent")
+    assert "claude-opus-4-6" in text and "gpt-5.3-codex" in text and "Gemini-3.1-Pro" in text
+    png = browser.screenshot(tmp_path / "demo.png")
+    assert len(png) > 100_000

@@ -48,7 +48,7 @@ def published_checks(con: duckdb.DuckDBPyConnection, runs: list[RunRow]) -> list
         if zeros:
             warnings.append({
                 "kind": "zero-cost-instances", "group": where,
-                "message": f"{zeros} of {n} instances report cost 0.0: treated as unknown, cost per run is over the other instances",
+                "message": f"{zeros} of {n} instances report cost 0.0: treated as unknown (a cost per run needs 90% of instances priced)",
             })
         if costs and cost is not None:
             mean = sum(costs) / len(costs)

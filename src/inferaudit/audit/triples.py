@@ -12,6 +12,7 @@ from .runs import RunRow
 from .stats import median, wilson
 
 DIMENSIONS = ("model", "harness", "cache_policy")
+MIN_COST_COVERAGE = 0.9  # below this share of runs with a known cost, a cost per run would mislead
 
 
 def group_runs(runs: Iterable[RunRow], by: Sequence[str]) -> dict[tuple, list[RunRow]]:
@@ -28,6 +29,8 @@ def triple_metrics(key: tuple, runs: list[RunRow], published_wall: dict[tuple, f
     verified = [r for r in runs if r.verified_by]
     resolved = sum(r.outcome == "resolved" for r in runs)
     costs = [r.cost for r in runs if r.cost is not None]
+    if len(costs) < MIN_COST_COVERAGE * len(runs):
+        costs = []  # e.g. 497 of 500 instances reporting 0.0: the 3 left say nothing about the triple
     total_cost = sum(costs) if costs else None
     tokens = {b: sum(r.tokens[b] for r in runs) for b in BUCKETS}
     with_calls = [r for r in runs if r.calls]
@@ -53,7 +56,7 @@ def triple_metrics(key: tuple, runs: list[RunRow], published_wall: dict[tuple, f
         "cost_per_run_median": median(costs),
         # spend per task over the success rate: stays right when some runs' costs are unknown
         "cost_per_success": (total_cost / len(costs)) / success if (costs and success) else None,
-        "priced_runs": len(costs),
+        "priced_runs": sum(r.cost is not None for r in runs),
         "tokens": tokens,
         "tokens_per_run": {b: tokens[b] / len(with_calls) for b in BUCKETS} if with_calls else None,
         "cost_by_bucket": by_bucket,

@@ -128,52 +128,69 @@ def _plan(unit: sources.Unit, known: tuple | None) -> _Job | None:
     return job
 
 
-def _parse(job: _Job, stage_dir: str) -> tuple[str, Cursor, dict[str, int]]:
-    """Worker: parse one unit into staging files; return its new cursor and record counts."""
-    source = sources.get(job.source)
-    writer = StageWriter(Path(stage_dir), hashlib.sha1(job.path.encode()).hexdigest()[:16])
+def _parse(batch: list[_Job], stage_dir: str, tag: str) -> list[tuple[str, Cursor]]:
+    """Worker: parse a batch of units into one set of staging files; return each unit's new cursor."""
+    writer = StageWriter(Path(stage_dir), tag)
+    out = []
     try:
-        for record in source.read(Path(job.path), job.cursor):
-            writer.add(record)
-    except Exception as exc:  # a parser bug must not lose the rest of the import
-        writer.add_problem(job.path, None, f"importer {job.source} failed: {type(exc).__name__}: {exc}")
+        for job in batch:
+            try:
+                for record in sources.get(job.source).read(Path(job.path), job.cursor):
+                    writer.add(record)
+            except Exception as exc:  # a parser bug must not lose the rest of the import
+                writer.add_problem(job.path, None, f"importer {job.source} failed: {type(exc).__name__}: {exc}")
+            out.append((job.path, job.cursor))
     finally:
         writer.close()
-    return job.path, job.cursor, writer.counts
+    return out
 
 
-def _run_jobs(jobs: list[_Job], stage: Path, workers: int | None, total: int, progress) -> dict[str, tuple[Cursor, dict]]:
-    done: dict[str, tuple[Cursor, dict]] = {}
+def _batches(jobs: list[_Job], count: int) -> list[list[_Job]]:
+    """Split jobs into about ``count`` batches of similar byte size, largest first, keeping few staging files."""
+    batches: list[list[_Job]] = [[] for _ in range(max(1, min(count, len(jobs))))]
+    loads = [0] * len(batches)
+    for job in sorted(jobs, key=lambda j: j.cursor.offset - j.size):
+        i = loads.index(min(loads))
+        batches[i].append(job)
+        loads[i] += job.size - job.cursor.offset
+    return [b for b in batches if b]
+
+
+def _run_jobs(jobs: list[_Job], stage: Path, workers: int | None, total: int, progress) -> dict[str, Cursor]:
+    done: dict[str, Cursor] = {}
     sizes = {job.path: job.size - job.cursor.offset for job in jobs}
     seen = 0
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and len(jobs) > 1 and total >= PARALLEL_MIN_BYTES:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_parse, job, str(stage)) for job in jobs]
-            for future in as_completed(futures):
-                path, cursor, counts = future.result()
-                done[path] = (cursor, counts)
-                seen += sizes[path]
-                if progress:
-                    progress(seen, total)
-    else:
-        for job in jobs:
-            path, cursor, counts = _parse(job, str(stage))
-            done[path] = (cursor, counts)
+    parallel = workers > 1 and len(jobs) > 1 and total >= PARALLEL_MIN_BYTES
+    batches = _batches(jobs, workers * 8 if parallel else len(jobs) or 1)
+
+    def finished(results: list[tuple[str, Cursor]]) -> None:
+        nonlocal seen
+        for path, cursor in results:
+            done[path] = cursor
             seen += sizes[path]
-            if progress:
-                progress(seen, total)
+        if progress:
+            progress(seen, total)
+
+    if parallel:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_parse, batch, str(stage), f"b{i}") for i, batch in enumerate(batches)]
+            for future in as_completed(futures):
+                finished(future.result())
+    else:
+        for i, batch in enumerate(batches):
+            finished(_parse(batch, str(stage), f"b{i}"))
     return done
 
 
-def _commit(ledger: Ledger, jobs: list[_Job], done: dict, unknown: list[str], stage: Path, summary: IngestSummary) -> None:
+def _commit(ledger: Ledger, jobs: list[_Job], done: dict[str, Cursor], unknown: list[str], stage: Path, summary: IngestSummary) -> None:
     con = ledger.con
     now = datetime.now(timezone.utc).isoformat()
     full = [m for job in jobs if job.full for m in job.members]
     resumed = [job.path for job in jobs if not job.full]
     with open(stage / "files.ndjson", "wb") as fh:
         for job in jobs:
-            cursor, _ = done[job.path]
+            cursor = done[job.path]
             fh.write(orjson.dumps({
                 "path": job.path, "source": job.source, "fingerprint": job.fingerprint, "head_hash": job.head_hash,
                 "size": job.size, "offset": cursor.offset, "line": cursor.line, "state": cursor.state, "read_at": now,

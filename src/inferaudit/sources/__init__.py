@@ -27,7 +27,7 @@ REGISTRY: dict[str, str] = {
     "swe-agent": "inferaudit.sources.swe_agent:SWEAgentTrajectorySource",
 }
 
-HEAD_BYTES = 64 << 10
+HEAD_BYTES = 16 << 10
 DATA_SUFFIXES = (".json", ".jsonl", ".traj")
 
 _loaded: dict[str, Source] = {}
