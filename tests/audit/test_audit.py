@@ -5,7 +5,7 @@ import json
 import pytest
 
 from inferaudit.audit import run_audit
-from inferaudit.ledger import Ledger, ingest
+from inferaudit.ledger import ingest
 from inferaudit.pricing import PriceBook
 from inferaudit.sources import discover
 from inferaudit.sources.base import Cursor

@@ -123,6 +123,44 @@ RETRY_MARK = "[incomplete] "
 """Problems whose reason starts with this are dropped when the file is read again."""
 
 
+def iter_objects(
+    path: Path, cursor: Cursor, want: Callable[[bytes], bool] | None = None
+) -> Iterator[tuple[int, dict[str, Any]] | Problem]:
+    """Like :func:`iter_jsonl`, but a line that is valid JSON yet not an object is a Problem too."""
+    for item in iter_jsonl(path, cursor, want):
+        if isinstance(item, Problem) or isinstance(item[1], dict):
+            yield item
+        else:
+            yield Problem(str(path), item[0], "not a JSON object")
+
+
+def read_document(path: Path, cursor: Cursor) -> tuple[bytes, Any] | Problem:
+    """A whole JSON document and its bytes; the cursor ends at its end whether it parses or not."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(str(path), None, f"cannot read: {exc.strerror or exc}")
+    cursor.offset, cursor.line = len(data), data.count(b"\n")
+    try:
+        return data, orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return Problem(str(path), getattr(exc, "lineno", None), f"malformed JSON: {exc}")
+
+
+def item_lines(data: bytes, key: str) -> list[int]:
+    """1-based lines where the items of top-level array ``key`` start, in a document indented by 2."""
+    opening = f'  "{key}": ['.encode()
+    out: list[int] = []
+    inside = False
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if line.startswith(b"  ]") and inside:
+            break
+        inside = inside or line.startswith(opening)
+        if inside and line.rstrip() == b"    {":
+            out.append(number)
+    return out
+
+
 def load_json(path: Path) -> Any | Problem:
     """A whole JSON document, or a Problem naming the file."""
     try:

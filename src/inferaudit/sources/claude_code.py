@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..usage import Call, Event, Problem, Record, Run, Tokens
-from .base import Cursor, FileSource, iter_jsonl
+from .base import Cursor, FileSource, iter_objects
 from .timeparse import parse_ts
 
 HARNESS = "claude-code"
@@ -38,14 +38,11 @@ class ClaudeCodeSource(FileSource):
         session_id = cursor.state.get("session_id")
         first: datetime | None = None
         last: datetime | None = None
-        for item in iter_jsonl(path, cursor, want=_wanted):
+        for item in iter_objects(path, cursor, want=_wanted):
             if isinstance(item, Problem):
                 yield item
                 continue
             line_no, obj = item
-            if not isinstance(obj, dict):
-                yield Problem(str(path), line_no, "not a JSON object")
-                continue
             session_id = obj.get("sessionId") or session_id
             at = parse_ts(obj.get("timestamp"))
             if at is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..usage import Call, Problem, Record, Run, Tokens
-from .base import Cursor, FileSource, iter_jsonl
+from .base import Cursor, FileSource, iter_objects
 from .timeparse import parse_ts
 
 HARNESS = "codex"
@@ -37,14 +37,11 @@ class CodexRolloutSource(FileSource):
         first = parse_ts(state.get("first"))
         last = parse_ts(state.get("last"))
         calls = state.get("calls", 0)
-        for item in iter_jsonl(path, cursor):
+        for item in iter_objects(path, cursor):
             if isinstance(item, Problem):
                 yield item
                 continue
             line_no, obj = item
-            if not isinstance(obj, dict):
-                yield Problem(str(path), line_no, "not a JSON object")
-                continue
             at = parse_ts(obj.get("timestamp"))
             if at is not None:
                 first = at if first is None or at < first else first

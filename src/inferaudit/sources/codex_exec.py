@@ -30,7 +30,7 @@ from typing import Any, Iterator
 import orjson
 
 from ..usage import Call, Event, Problem, Record, Run, Tokens
-from .base import Cursor, FileSource, iter_jsonl
+from .base import Cursor, FileSource, iter_objects
 
 HARNESS = "codex"
 PROVIDER = "openai"
@@ -64,14 +64,11 @@ class CodexExecSource(FileSource):
         st = cursor.state
         st.setdefault("totals", {})  # thread -> last cumulative usage seen
         st.setdefault("threads", [])
-        for item in iter_jsonl(path, cursor):
+        for item in iter_objects(path, cursor):
             if isinstance(item, Problem):
                 yield item
                 continue
             line_no, obj = item
-            if not isinstance(obj, dict):
-                yield Problem(str(path), line_no, "not a JSON object")
-                continue
             try:
                 if isinstance(obj.get("msg"), dict):
                     yield from self._legacy(obj["msg"], st, path, line_no)

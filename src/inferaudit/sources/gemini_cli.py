@@ -26,10 +26,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
-import orjson
-
 from ..usage import Call, Problem, Record, Run, Tokens
-from .base import Cursor, FileSource, iter_jsonl
+from .base import Cursor, FileSource, item_lines, iter_jsonl, read_document
 from .timeparse import parse_ts
 
 HARNESS = "gemini-cli"
@@ -185,32 +183,14 @@ def _is_document(path: Path) -> bool:
 
 def _document(path: Path, cursor: Cursor) -> Iterator[tuple[int, Any] | Problem]:
     """A whole JSON document as one record, with the line of each message for problems."""
-    data = path.read_bytes()
-    cursor.offset, cursor.line = len(data), data.count(b"\n")
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        yield Problem(str(path), getattr(exc, "lineno", None), f"malformed JSON: {exc}")
+    read = read_document(path, cursor)
+    if isinstance(read, Problem):
+        yield read
         return
+    data, doc = read
     if isinstance(doc, dict) and isinstance(doc.get("messages"), list):
-        lines = _item_lines(data, "messages")
+        lines = item_lines(data, "messages")
         if len(lines) == len(doc["messages"]):
             doc["_lines"] = lines
     yield (1, doc)
-
-
-def _item_lines(data: bytes, key: str) -> list[int]:
-    """1-based lines where the items of top-level array ``key`` start, in a document indented by 2."""
-    lines = data.split(b"\n")
-    opening = f'  "{key}": ['.encode()
-    out: list[int] = []
-    inside = False
-    for number, line in enumerate(lines, 1):
-        if not inside:
-            inside = line.startswith(opening)
-        elif line.startswith(b"  ]"):
-            break
-        elif line.rstrip() == b"    {":
-            out.append(number)
-    return out
 

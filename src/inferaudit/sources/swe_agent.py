@@ -37,7 +37,7 @@ from typing import Any, Iterator
 import orjson
 
 from ..usage import Call, Event, Problem, Record, Run, Tokens
-from .base import Cursor, FileSource
+from .base import Cursor, FileSource, item_lines, read_document
 from .timeparse import parse_ts
 
 _PREFIX_PROVIDERS = {"anthropic": "anthropic", "openai": "openai", "gemini": "google"}
@@ -58,17 +58,11 @@ class SWEAgentTrajectorySource(FileSource):
         return bool(first) and first.group(1) in (b"trajectory", b"environment") and steps
 
     def read(self, path: Path, cursor: Cursor) -> Iterator[Record]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            yield Problem(str(path), None, f"cannot read: {exc.strerror or exc}")
+        read = read_document(path, cursor)
+        if isinstance(read, Problem):
+            yield read
             return
-        cursor.offset, cursor.line = len(data), data.count(b"\n")
-        try:
-            doc = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            yield Problem(str(path), getattr(exc, "lineno", None), f"malformed JSON: {exc}")
-            return
+        data, doc = read
         info = doc.get("info") if isinstance(doc, dict) else None
         if not isinstance(info, dict):
             yield Problem(str(path), None, "no info object: not a trajectory")
@@ -115,7 +109,7 @@ class SWEAgentTrajectorySource(FileSource):
 def _message_calls(messages: list, data: bytes, path: Path, run_id: str, harness: str,
                    provider: str | None, model: str | None, times: list) -> Iterator[Record]:
     """One Call per assistant message that kept its API response's usage."""
-    lines: list = _item_lines(data, "messages")
+    lines: list = item_lines(data, "messages")
     if len(lines) != len(messages):
         lines = [None] * len(messages)
     found = []
@@ -233,17 +227,3 @@ def _dig(obj: Any, *keys: str) -> Any:
 def _line_of(data: bytes, needle: bytes) -> int | None:
     at = data.find(needle)
     return data.count(b"\n", 0, at) + 1 if at >= 0 else None
-
-
-def _item_lines(data: bytes, key: str) -> list[int]:
-    """1-based lines where the items of top-level array ``key`` start, in a document indented by 2."""
-    opening = f'  "{key}": ['.encode()
-    out: list[int] = []
-    inside = False
-    for number, line in enumerate(data.split(b"\n"), 1):
-        if line.startswith(b"  ]") and inside:
-            break
-        inside = inside or line.startswith(opening)
-        if inside and line.rstrip() == b"    {":
-            out.append(number)
-    return out
