@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast install install-test browser bench-audit clean
+.PHONY: demo test test-fast install install-test browser bench-audit bench-sse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test-fast: install-test
 
 bench-audit: install
 	$(BIN)/python bench/audit_speed.py
+
+bench-sse: install
+	$(BIN)/python bench/sse_speed.py
 
 clean:
 	rm -rf .demo report.html report.json build dist src/*.egg-info

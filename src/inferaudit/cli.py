@@ -156,6 +156,37 @@ def prices(
                         f"output {tier.output:g}")
 
 
+@app.command()
+def serve(
+    config: Path = typer.Option(..., "--config", help="Gateway YAML (see docs/gateway.md)"),
+    host: Optional[str] = typer.Option(None, "--host", help="Override listen.host"),
+    port: Optional[int] = typer.Option(None, "--port", help="Override listen.port"),
+    ledger_path: Optional[Path] = typer.Option(None, "--ledger", help=LEDGER_HELP),
+) -> None:
+    """Run the gateway: point any OpenAI- or Anthropic-compatible client at it."""
+    import dataclasses
+
+    import uvicorn
+
+    from .gateway import ConfigError, Gateway, GatewayConfig
+
+    try:
+        cfg = GatewayConfig.load(config)
+    except (ConfigError, TypeError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    cfg = dataclasses.replace(cfg, host=host or cfg.host, port=port or cfg.port,
+                              ledger=str(ledger_path) if ledger_path else cfg.ledger)
+    uvicorn.run(Gateway(cfg), host=cfg.host, port=cfg.port, log_level="warning", access_log=False,
+                lifespan="on", http="httptools" if _has("httptools") else "h11")
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"inferaudit {__version__}")

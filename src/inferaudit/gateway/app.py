@@ -1,0 +1,194 @@
+"""The gateway as a plain ASGI app: OpenAI- and Anthropic-compatible ingress, served by uvicorn.
+
+Routes: ``POST /v1/chat/completions``, ``/v1/responses``, ``/v1/messages``,
+``/v1/messages/count_tokens``, ``/v1beta/models/{model}:generateContent``
+and ``:streamGenerateContent``; ``GET /v1/models``, ``/healthz``,
+``/metrics``. Plain ASGI rather than a framework: this is the hot path, and
+the routes are few.
+"""
+
+from __future__ import annotations
+
+import hmac
+import random
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ..pricing import PriceBook
+from ..providers import PROTOCOLS, for_path
+from ..usage import Call
+from . import attribution
+from .config import Deployment, GatewayConfig, Provider
+from .metrics import Metrics
+from .relay import Exchange, Relay, Send, _respond
+from .writer import LedgerWriter
+
+JSON = [(b"content-type", b"application/json")]
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, writer: LedgerWriter | None = None, book: PriceBook | None = None):
+        self.config = config
+        self.writer = writer or LedgerWriter(config.ledger, batch_rows=config.ledger_batch_rows,
+                                             flush_s=config.ledger_flush_s, max_rows=config.ledger_queue_rows,
+                                             spill_dir=config.spill_dir)
+        self.book = book or PriceBook.load()
+        self.metrics = Metrics()
+        self.session: aiohttp.ClientSession | None = None
+        self.relay: Relay | None = None
+        self._keys = {k.key: k for k in config.keys}
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def startup(self) -> None:
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=60)
+        self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",))
+        self.relay = Relay(self.config, self.session, self.record)
+        self.writer.start()
+
+    async def shutdown(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        self.writer.close()
+
+    def record(self, call: Call) -> None:
+        self.writer.submit(call)
+        cost = self.book.cost(call.provider, call.model, call.tokens, call.started_at) if call.model else None
+        self.metrics.observe(call, cost)
+
+    # -- ASGI --------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if method == "GET":
+            await self._get(path, send)
+            return
+        protocol = PROTOCOLS["anthropic-messages"] if path.rstrip("/") == "/v1/messages/count_tokens" else for_path(path)
+        if method != "POST" or protocol is None:
+            await _respond(send, 404, orjson.dumps(PROTOCOLS["openai-chat"].error_body(404, f"no route for {method} {path}")), JSON)
+            return
+        headers = dict(scope["headers"])
+        key = self._authorise(headers)
+        if key is False:
+            await _respond(send, 401, orjson.dumps(protocol.error_body(401, "missing or unknown API key for this gateway")), JSON)
+            return
+        raw = await _read_body(receive, self.config.max_body_bytes)
+        if raw is None:
+            await _respond(send, 413, orjson.dumps(protocol.error_body(413, f"request body over {self.config.max_body_bytes} bytes")), JSON)
+            return
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            await _respond(send, 400, orjson.dumps(protocol.error_body(400, f"request body is not valid JSON: {exc}")), JSON)
+            return
+        if not isinstance(body, dict):
+            await _respond(send, 400, orjson.dumps(protocol.error_body(400, "request body must be a JSON object")), JSON)
+            return
+        model = protocol.request_model(body, path)
+        if not model:
+            await _respond(send, 400, orjson.dumps(protocol.error_body(400, "missing required field: model")), JSON)
+            return
+        candidates = self._route(protocol.name, model)
+        if not candidates:
+            await _respond(send, 404, orjson.dumps(protocol.error_body(404, f"model {model!r} is not served by this gateway")), JSON)
+            return
+        if path.endswith("/count_tokens"):
+            await self._count_tokens(path, raw, headers, candidates[0][0], send, key)
+            return
+        who = attribution.from_request(headers, body, key.user if key else None, key.team if key else None)
+        exchange = Exchange(
+            protocol=protocol, path=path, query=scope.get("query_string", b""), body=body, raw_body=raw,
+            stream=protocol.is_stream(body, path + "?" + scope.get("query_string", b"").decode("latin-1")),
+            model=model, candidates=candidates, attribution=who, client_headers=headers,
+            forward_client_auth=not self._keys,
+        )
+        await self.relay.handle(exchange, send)
+
+    async def _lifespan(self, receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _get(self, path: str, send: Send) -> None:
+        if path == "/healthz":
+            body = {"status": "ok", "ledger_pending": self.writer.pending, "ledger_written": self.writer.written,
+                    "ledger_spilled": self.writer.spilled}
+            await _respond(send, 200, orjson.dumps(body), JSON)
+        elif path == "/metrics":
+            await _respond(send, 200, self.metrics.render(), [(b"content-type", self.metrics.content_type.encode())])
+        elif path == "/v1/models":
+            data = [{"id": alias, "object": "model", "created": 0, "owned_by": "inferaudit"} for alias in self.config.models]
+            await _respond(send, 200, orjson.dumps({"object": "list", "data": data}), JSON)
+        else:
+            await _respond(send, 404, orjson.dumps(PROTOCOLS["openai-chat"].error_body(404, f"no route for GET {path}")), JSON)
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _authorise(self, headers: dict[bytes, bytes]):
+        """None when no virtual keys are configured; the key when one matches; False otherwise."""
+        if not self._keys:
+            return None
+        offered = headers.get(b"x-api-key") or headers.get(b"x-goog-api-key") or b""
+        bearer = headers.get(b"authorization", b"")
+        if bearer[:7].lower() == b"bearer ":
+            offered = offered or bearer[7:]
+        text = offered.decode("latin-1").strip()
+        for key, spec in self._keys.items():
+            if hmac.compare_digest(key, text):
+                return spec
+        return False
+
+    def _route(self, protocol: str, model: str) -> list[tuple[Provider, Deployment]]:
+        deployments = self.config.models.get(model)
+        if deployments:
+            ordered = list(deployments)
+            if self.config.routing == "weighted" and len(ordered) > 1:
+                first = random.choices(ordered, weights=[d.weight for d in ordered])[0]
+                ordered.remove(first)
+                ordered.insert(0, first)
+            return [(self.config.providers[d.provider], d) for d in ordered]
+        default = self.config.default_providers.get(protocol)
+        if default:
+            return [(self.config.providers[default], Deployment(provider=default, model=model))]
+        return []
+
+    async def _count_tokens(self, path: str, raw: bytes, headers: dict, provider: Provider, send: Send, key) -> None:
+        """Counting tokens is free and not a completion: forwarded as is, not a ledger row."""
+        out = {"content-type": "application/json", "anthropic-version": headers.get(b"anthropic-version", b"2023-06-01").decode()}
+        if provider.api_key:
+            out["x-api-key"] = provider.api_key
+        elif key is None and b"x-api-key" in headers:
+            out["x-api-key"] = headers[b"x-api-key"].decode("latin-1")
+        try:
+            async with self.session.post(provider.base_url + path, data=raw, headers=out) as response:
+                data = await response.read()
+                await _respond(send, response.status, data, JSON)
+        except aiohttp.ClientError:
+            body = PROTOCOLS["anthropic-messages"].error_body(502, f"cannot reach upstream {provider.name}")
+            await _respond(send, 502, orjson.dumps(body), JSON)
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    parts, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(parts)

@@ -1,0 +1,48 @@
+"""Prometheus metrics for ``/metrics``: one registry per gateway, labelled by provider, model and feature."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ..usage import BUCKETS, Call
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = ("provider", "model", "feature")
+        self.requests = Counter("inferaudit_requests", "Upstream attempts, by outcome", (*labels, "status"),
+                                registry=self.registry)
+        self.tokens = Counter("inferaudit_tokens", "Tokens by bucket (disjoint; reasoning is inside output)",
+                              (*labels, "bucket"), registry=self.registry)
+        self.cost = Counter("inferaudit_cost_usd", "Computed cost in USD", labels, registry=self.registry)
+        self.latency = Histogram("inferaudit_request_seconds", "Upstream request duration", labels,
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.ttft = Histogram("inferaudit_time_to_first_token_seconds", "Time to the first streamed byte", labels,
+                              buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.upstream_errors = Counter("inferaudit_upstream_errors", "Upstream failures by kind",
+                                       ("provider", "kind"), registry=self.registry)
+
+    def observe(self, call: Call, cost: float | None) -> None:
+        labels = (call.provider or "", call.model or "", call.feature or "")
+        self.requests.labels(*labels, call.status).inc()
+        for bucket in BUCKETS:
+            value = getattr(call.tokens, bucket)
+            if value:
+                self.tokens.labels(*labels, bucket).inc(value)
+        if cost:
+            self.cost.labels(*labels).inc(cost)
+        if call.started_at and call.ended_at:
+            self.latency.labels(*labels).observe((call.ended_at - call.started_at).total_seconds())
+        if call.started_at and call.first_token_at:
+            self.ttft.labels(*labels).observe((call.first_token_at - call.started_at).total_seconds())
+        if call.status != "ok":
+            self.upstream_errors.labels(call.provider or "", call.status).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,289 @@
+"""One client request through the upstream: attempts, fallback, and a faithful relay of the answer.
+
+Retry rule: an attempt is retried, or the next deployment tried, only
+while no byte has reached the client (connect errors, timeouts before the
+headers, 429 honouring ``retry-after``, 5xx), within the attempt count and
+the back-off budget. Once the response has started, it is never retried:
+a failure mid-stream ends the client's stream with the protocol's own error
+event. Every attempt becomes a Call in the ledger, with its status and
+attempt number.
+
+Same protocol in and out: the upstream's bytes reach the client unchanged;
+usage is read on the side. The one exception is OpenAI chat streaming when
+the client did not ask for usage: the gateway asks for it and leaves the
+usage-only final chunk out of what the client sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+import orjson
+
+from ..providers import WireProtocol
+from ..providers.errors import retry_after
+from ..providers.openai_chat import is_usage_only_chunk
+from ..providers.sse import SSEParser, encode_event
+from ..usage import Call, Tokens
+from .attribution import Attribution
+from .config import Deployment, GatewayConfig, Provider
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
+PASS_REQUEST_HEADERS = (b"anthropic-version", b"anthropic-beta", b"openai-beta", b"openai-organization",
+                        b"openai-project", b"x-goog-api-client", b"user-agent", b"x-stainless-helper-method")
+PASS_RESPONSE_HEADERS = frozenset({"content-type", "x-request-id", "request-id", "openai-processing-ms",
+                                   "retry-after", "retry-after-ms", "anthropic-organization-id",
+                                   "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"})
+AUTH: dict[str, Callable[[str], list[tuple[bytes, bytes]]]] = {
+    "openai-chat": lambda key: [(b"authorization", b"Bearer " + key.encode())],
+    "openai-responses": lambda key: [(b"authorization", b"Bearer " + key.encode())],
+    "anthropic-messages": lambda key: [(b"x-api-key", key.encode())],
+    "gemini": lambda key: [(b"x-goog-api-key", key.encode())],
+}
+CLIENT_AUTH_HEADERS = (b"authorization", b"x-api-key", b"x-goog-api-key")
+PRICED_PROVIDERS = frozenset({"openai", "anthropic", "google", "azure", "groq", "mistral", "deepseek", "x-ai",
+                              "together", "fireworks", "openrouter", "bedrock", "vertex"})
+
+
+@dataclass
+class Exchange:
+    """Everything about one client request that the attempts share."""
+
+    protocol: WireProtocol
+    path: str
+    query: bytes
+    body: dict[str, Any]
+    raw_body: bytes
+    stream: bool
+    model: str
+    candidates: list[tuple[Provider, Deployment]]
+    attribution: Attribution
+    client_headers: dict[bytes, bytes]
+    forward_client_auth: bool
+    calls: list[Call] = field(default_factory=list)
+
+
+class Relay:
+    def __init__(self, config: GatewayConfig, session: aiohttp.ClientSession, record: Callable[[Call], None]):
+        self.config = config
+        self.session = session
+        self.record = record
+
+    async def handle(self, ex: Exchange, send: Send) -> None:
+        budget = self.config.retry.budget_s
+        attempts = max(1, self.config.retry.attempts)
+        index = 0
+        last_error: tuple[int, bytes, list] | None = None
+        for attempt in range(1, attempts + 1):
+            provider, deployment = ex.candidates[min(index, len(ex.candidates) - 1)]
+            outcome = await self._attempt(ex, provider, deployment, attempt, send)
+            if outcome is None:
+                return  # answered (or failed mid-stream, which is answered too)
+            status, body, headers, wait = outcome
+            last_error = (status, body, headers)
+            if attempt == attempts:
+                break
+            if index + 1 < len(ex.candidates):
+                index += 1  # fall back at once
+                continue
+            wait = wait if wait is not None else min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random())
+            if wait > budget:
+                break
+            budget -= wait
+            await asyncio.sleep(wait)
+        status, body, headers = last_error
+        await _respond(send, status, body, headers)
+
+    async def _attempt(self, ex: Exchange, provider: Provider, deployment: Deployment, attempt: int, send: Send):
+        """None when the client got its answer; else (status, body, headers, retry wait) to retry or give back."""
+        body, strip_usage = ex.protocol.prepare_upstream(dict(ex.body), ex.stream)
+        if deployment.model != ex.model and "model" in body:
+            body["model"] = deployment.model
+        raw = ex.raw_body if body == ex.body else orjson.dumps(body)
+        url = provider.base_url + _upstream_path(ex.path, ex.model, deployment.model) + (b"?" + ex.query if ex.query else b"").decode()
+        headers = self._headers(ex, provider)
+        call = self._new_call(ex, provider, deployment, attempt)
+        timeouts = self.config.timeouts
+        try:
+            response = await asyncio.wait_for(
+                self.session.post(url, data=raw, headers=headers, timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=timeouts.connect, sock_read=timeouts.idle)),
+                timeout=timeouts.first_byte,
+            )
+        except asyncio.TimeoutError:
+            return self._failed(call, "timeout", 504, ex, f"upstream {provider.name} sent no response headers in {timeouts.first_byte:g}s")
+        except aiohttp.ClientError as exc:
+            return self._failed(call, "connect_error", 502, ex, f"cannot reach upstream {provider.name}: {type(exc).__name__}")
+        try:
+            if response.status >= 400:
+                data = await response.read()
+                call.status = f"http_{response.status}"
+                self._finish(call)
+                out_headers = _response_headers(response)
+                if response.status in RETRYABLE_STATUS:
+                    return response.status, data, out_headers, retry_after(response.headers)
+                await _respond(send, response.status, data, out_headers)
+                return None
+            content_type = response.headers.get("content-type", "")
+            if "text/event-stream" in content_type:
+                await self._relay_stream(ex, response, call, send, strip_usage)
+            else:
+                await self._relay_json(ex, response, call, send)
+            return None
+        finally:
+            response.release()
+
+    async def _relay_json(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send) -> None:
+        try:
+            data = await response.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            self._failed(call, "midstream_error", 502, ex, str(exc))
+            await _respond(send, 502, orjson.dumps(ex.protocol.error_body(502, "upstream closed the connection mid-response")),
+                           [(b"content-type", b"application/json")])
+            return
+        call.first_token_at = _now()
+        try:
+            report = ex.protocol.usage(orjson.loads(data))
+        except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+            self._failed(call, "bad_upstream_body", 502, ex, "")
+            message = f"upstream {call.tags.get('deployment_provider')} returned a body that is not valid JSON"
+            await _respond(send, 502, orjson.dumps(ex.protocol.error_body(502, message)), [(b"content-type", b"application/json")])
+            return
+        self._apply(call, report)
+        await _respond(send, response.status, data, _response_headers(response))
+        self._finish(call)
+
+    async def _relay_stream(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool) -> None:
+        await send({"type": "http.response.start", "status": response.status, "headers": _response_headers(response)})
+        parser = SSEParser()
+        usage = ex.protocol.stream_usage()
+        try:
+            async for chunk in response.content.iter_any():
+                if call.first_token_at is None:
+                    call.first_token_at = _now()
+                events = parser.feed(chunk)
+                for event in events:
+                    usage.feed(event)
+                if strip_usage:
+                    chunk = _without_usage_chunks(events)
+                    if not chunk:
+                        continue
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+            call.status = "midstream_error"
+            call.tags["error"] = type(exc).__name__
+            await send({"type": "http.response.body", "body": ex.protocol.error_event("upstream stream failed: " + type(exc).__name__), "more_body": True})
+        report = usage.report()
+        self._apply(call, report)
+        if call.status == "ok" and not report.complete:
+            call.status = "incomplete_stream"
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        self._finish(call)
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def _headers(self, ex: Exchange, provider: Provider) -> dict[str, str]:
+        headers = {"content-type": "application/json", "accept-encoding": "identity"}
+        for name in PASS_REQUEST_HEADERS:
+            if name in ex.client_headers:
+                headers[name.decode()] = ex.client_headers[name].decode("latin-1")
+        if ex.stream:
+            headers["accept"] = "text/event-stream"
+        if provider.api_key:
+            for name, value in AUTH[provider.protocol](provider.api_key):
+                headers[name.decode()] = value.decode()
+        elif ex.forward_client_auth:
+            for name in CLIENT_AUTH_HEADERS:
+                if name in ex.client_headers:
+                    headers[name.decode()] = ex.client_headers[name].decode("latin-1")
+        if provider.protocol == "anthropic-messages":
+            headers.setdefault("anthropic-version", "2023-06-01")
+        for name in provider.forward_headers:
+            value = ex.client_headers.get(name.encode())
+            if value is not None:
+                headers[name] = value.decode("latin-1")
+        headers.update(provider.headers)
+        return headers
+
+    def _new_call(self, ex: Exchange, provider: Provider, deployment: Deployment, attempt: int) -> Call:
+        a = ex.attribution
+        tags = dict(a.tags)
+        tags["deployment_provider"] = provider.name
+        if a.task:
+            tags["task"] = a.task
+        if deployment.model != ex.model:
+            tags["alias"] = ex.model
+        call = Call(
+            call_id=f"gateway:{uuid.uuid4().hex}", source="gateway",
+            provider=provider.name if provider.name in PRICED_PROVIDERS else None,
+            model=deployment.model, harness=a.harness, tokens=Tokens(),
+            run_id=a.run or (f"task:{a.task}" if a.task else None), session_id=a.run,
+            started_at=_now(), attempt=attempt, user=a.user, feature=a.feature, tags=tags,
+        )
+        ex.calls.append(call)
+        return call
+
+    def _apply(self, call: Call, report) -> None:
+        if report.tokens is not None:
+            call.tokens = report.tokens
+        if report.model:
+            call.model = report.model
+        call.tool_calls = report.tool_calls
+        if report.error and call.status == "ok":
+            call.status = "upstream_error_event"
+        extra = report.extra or {}
+        call.spec_draft_tokens = extra.get("spec_draft_tokens")
+        call.spec_accepted_tokens = extra.get("spec_accepted_tokens")
+        call.spec_steps = extra.get("spec_steps")
+
+    def _failed(self, call: Call, status: str, http_status: int, ex: Exchange, message: str):
+        call.status = status
+        self._finish(call)
+        body = orjson.dumps(ex.protocol.error_body(http_status, message or status))
+        return http_status, body, [(b"content-type", b"application/json")], None
+
+    def _finish(self, call: Call) -> None:
+        call.ended_at = _now()
+        self.record(call)
+
+
+def _now() -> datetime:
+    return datetime.fromtimestamp(time.time(), tz=timezone.utc)
+
+
+def _upstream_path(path: str, alias: str, model: str) -> str:
+    if alias != model and f"/models/{alias}:" in path:  # Gemini names the model in the path
+        return path.replace(f"/models/{alias}:", f"/models/{model}:")
+    return path
+
+
+def _response_headers(response: aiohttp.ClientResponse) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode(), v.encode("latin-1")) for k, v in response.headers.items() if k.lower() in PASS_RESPONSE_HEADERS]
+
+
+def _without_usage_chunks(events) -> bytes:
+    """The events again, minus the usage-only final chunk the client did not ask for."""
+    out = []
+    for event in events:
+        if event.data.startswith("{") and '"usage"' in event.data:
+            try:
+                if is_usage_only_chunk(orjson.loads(event.data)):
+                    continue
+            except orjson.JSONDecodeError:
+                pass
+        out.append(encode_event(event.data, event.event))
+    return b"".join(out)
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,172 @@
+"""Ledger writes off the request path: a bounded queue, batched, spilled, replayed, flushed on close.
+
+The request path only appends a Call to a deque (no I/O). A writer thread
+takes batches, stages them as newline-delimited JSON and merges them into
+the ledger in one transaction (the same path imports use). If the database
+cannot be written (a locked DuckDB file, a stopped server), the staged
+batch is moved to the spill folder and replayed, oldest first, once the
+database answers again; rows are keyed by call id, so a replay can never
+count a call twice. When the queue is full, the request path writes its
+row straight to the spill folder rather than drop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+
+import orjson
+
+from ..ledger import Ledger, LedgerError
+from ..ledger.staging import StageWriter, call_row, load_staged
+from ..usage import Call
+
+log = logging.getLogger("inferaudit.gateway.writer")
+
+
+class LedgerWriter:
+    def __init__(self, ledger_path: str | Path | None, *, batch_rows: int = 500, flush_s: float = 0.25,
+                 max_rows: int = 100_000, spill_dir: str | Path | None = None):
+        self.ledger_path = ledger_path
+        self.batch_rows = batch_rows
+        self.flush_s = flush_s
+        self.max_rows = max_rows
+        base = Path(ledger_path).expanduser().parent if ledger_path and str(ledger_path) != ":memory:" else Path(tempfile.gettempdir())
+        self.spill_dir = Path(spill_dir) if spill_dir else base / "inferaudit-spill"
+        self._queue: deque[Call] = deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="inferaudit-ledger-writer", daemon=True)
+        self._ledger: Ledger | None = None
+        self.written = 0
+        self.spilled = 0
+
+    # -- request path ------------------------------------------------------------
+
+    def submit(self, call: Call) -> None:
+        """Queue one row; never blocks on I/O unless the queue is full (then the row goes to disk)."""
+        if len(self._queue) >= self.max_rows:
+            self._spill_rows([call])
+            return
+        self._queue.append(call)
+        if len(self._queue) >= self.batch_rows:
+            self._wake.set()
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write everything queued (spilling what the database refuses), then close the ledger."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        if self._queue:  # the thread could not finish in time: nothing may be lost
+            self._spill_rows(list(self._queue))
+            self._queue.clear()
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # -- writer thread -----------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.flush_s)
+            self._wake.clear()
+            stopping = self._stop.is_set()
+            self._replay_spill()
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
+                self._write(batch)
+            if stopping:
+                return
+
+    def _open(self) -> Ledger | None:
+        if self._ledger is None:
+            try:
+                self._ledger = Ledger(self.ledger_path)
+            except LedgerError as exc:
+                log.warning("ledger unavailable, spilling rows: %s", exc)
+                return None
+        return self._ledger
+
+    def _write(self, batch: list[Call]) -> None:
+        stage = Path(tempfile.mkdtemp(prefix="inferaudit-batch-"))
+        try:
+            writer = StageWriter(stage, "gw")
+            for call in batch:
+                writer.add(call)
+            writer.close()
+            if not self._load(stage):
+                self._keep(stage / "calls-gw.ndjson")
+            else:
+                self.written += len(batch)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+    def _load(self, stage: Path) -> bool:
+        ledger = self._open()
+        if ledger is None:
+            return False
+        try:
+            ledger.con.execute("BEGIN")
+            load_staged(ledger.con, stage)
+            ledger.bump_generation()
+            ledger.con.execute("COMMIT")
+            return True
+        except Exception as exc:  # the database went away mid-write: keep the rows, reopen later
+            log.warning("ledger write failed, spilling rows: %s", exc)
+            try:
+                ledger.con.execute("ROLLBACK")
+            except Exception:
+                pass
+            try:
+                ledger.close()
+            except Exception:
+                pass
+            self._ledger = None
+            return False
+
+    def _keep(self, staged: Path) -> None:
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        target = self.spill_dir / f"calls-{time.time_ns()}-{uuid.uuid4().hex[:8]}.ndjson"
+        shutil.move(str(staged), target)
+        self.spilled += sum(1 for _ in open(target, "rb"))
+
+    def _spill_rows(self, calls: list[Call]) -> None:
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        target = self.spill_dir / f"calls-{time.time_ns()}-{uuid.uuid4().hex[:8]}.ndjson"
+        tmp = target.with_suffix(".part")
+        with open(tmp, "wb") as fh:
+            for call in calls:
+                fh.write(orjson.dumps(call_row(call)) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.rename(target)  # replay only ever sees whole files
+        self.spilled += len(calls)
+
+    def _replay_spill(self) -> None:
+        if not self.spill_dir.is_dir():
+            return
+        for spilled in sorted(self.spill_dir.glob("calls-*.ndjson")):
+            stage = Path(tempfile.mkdtemp(prefix="inferaudit-replay-"))
+            try:
+                shutil.copy(spilled, stage / "calls-replay.ndjson")
+                if not self._load(stage):
+                    return  # still down: try again on the next round
+                spilled.unlink()
+            finally:
+                shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,191 @@
+"""OpenAI Chat Completions, and every OpenAI-compatible server (vLLM, SGLang, llama.cpp, Ollama).
+
+Usage conventions:
+
+- ``prompt_tokens`` *includes* ``prompt_tokens_details.cached_tokens`` and
+  ``completion_tokens`` includes ``completion_tokens_details.reasoning_tokens``.
+- A stream carries usage only when the request says
+  ``stream_options.include_usage``; it then ends with one extra chunk whose
+  ``choices`` is empty and whose ``usage`` is set, before ``data: [DONE]``.
+  Azure sends an empty-``choices`` chunk *first* too (prompt filter results,
+  no usage), so "usage-only" means ``usage`` is set, not ``choices`` empty.
+  vLLM with ``continuous_usage_stats`` repeats cumulative usage on every
+  chunk: the last one wins, nothing is added.
+- Self-hosted servers report speculative decoding per request: vLLM in a
+  top-level ``metrics.speculative_decoding`` object (``--per-request-spec-
+  decode-metrics``), llama.cpp in ``timings.draft_n`` /
+  ``timings.draft_n_accepted``. They land in ``UsageReport.extra`` under the
+  ``Call`` field names (``spec_draft_tokens``, ``spec_accepted_tokens``,
+  ``spec_steps``), beside the raw ``metrics`` / ``timings`` objects.
+- A failure after the 200 arrives as ``data: {"error": {...}}`` (what the
+  openai SDK raises ``APIError`` on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..usage import Tokens
+from ._common import dig, dumps, listed, loads, mapping, response_object, text, tokens_into, usage_extras
+from .base import SSEEvent, UsageReport
+from .sse import DONE, encode_event
+
+KNOWN_USAGE = frozenset(
+    {
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "prompt_tokens_details.cached_tokens",
+        "completion_tokens_details.reasoning_tokens",
+    }
+)
+
+# Call field -> where each server family reports it, first match wins.
+SPEC_COUNTERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "spec_draft_tokens": (("metrics", "speculative_decoding", "num_draft_tokens"), ("timings", "draft_n")),
+    "spec_accepted_tokens": (
+        ("metrics", "speculative_decoding", "num_accepted_draft_tokens"),
+        ("timings", "draft_n_accepted"),
+    ),
+    "spec_steps": (("metrics", "speculative_decoding", "num_spec_steps"),),
+}
+SERVER_EXTRAS = ("metrics", "timings")  # top-level objects kept verbatim when a server sends them
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    422: "unprocessable_entity_error",
+    429: "rate_limit_error",
+}
+
+
+def error_type(status: int) -> str:
+    """OpenAI's error ``type`` for an HTTP status (the openai SDK picks its exception by status)."""
+    return ERROR_TYPES.get(status) or ("server_error" if status >= 500 else "invalid_request_error")
+
+
+def is_usage_only_chunk(chunk: dict[str, Any]) -> bool:
+    """The final ``include_usage`` chunk the gateway drops for a client that did not ask for it."""
+    return not chunk.get("choices") and isinstance(chunk.get("usage"), dict)
+
+
+def map_usage(usage: dict[str, Any]) -> Tokens:
+    return Tokens.from_prompt_including_cached(
+        usage.get("prompt_tokens"),
+        dig(usage, "prompt_tokens_details", "cached_tokens"),
+        usage.get("completion_tokens"),
+        dig(usage, "completion_tokens_details", "reasoning_tokens"),
+    )
+
+
+def server_extras(obj: dict[str, Any]) -> dict[str, Any]:
+    """Speculative-decoding counters and raw server metrics of one response or chunk."""
+    out: dict[str, Any] = {key: obj[key] for key in SERVER_EXTRAS if isinstance(obj.get(key), dict)}
+    for field, paths in SPEC_COUNTERS.items():
+        for path in paths:
+            value = dig(obj, *path)
+            if isinstance(value, int) and not isinstance(value, bool):
+                out[field] = value
+                break
+    return out
+
+
+def _fill(report: UsageReport, usage: Any, server: dict[str, Any]) -> None:
+    if isinstance(usage, dict):
+        tokens_into(report, lambda: map_usage(usage))
+        report.extra.update(usage_extras(usage, KNOWN_USAGE))
+    report.extra.update(server)
+
+
+def _message_tool_calls(message: dict[str, Any]) -> int:
+    return len(listed(message.get("tool_calls"))) + (1 if message.get("function_call") else 0)
+
+
+def _key(value: Any) -> Any:
+    """A hashable stand-in for an index an upstream may send as anything."""
+    return value if isinstance(value, (int, str)) or value is None else repr(value)
+
+
+class ChatStreamUsage:
+    """Usage of one Chat Completions stream, from its chunks in order."""
+
+    def __init__(self) -> None:
+        self._report = UsageReport()
+        self._usage: dict[str, Any] | None = None
+        self._server: dict[str, Any] = {}
+        self._tools: set[tuple[Any, Any]] = set()
+
+    def feed(self, event: SSEEvent) -> None:
+        if event.data == DONE:
+            self._report.complete = True
+            return
+        chunk = loads(event.data)
+        if not isinstance(chunk, dict):
+            return
+        report = self._report
+        if chunk.get("error"):
+            report.error = text(dig(chunk, "error", "message")) or dumps(chunk["error"])
+            return
+        report.response_id = report.response_id or text(chunk.get("id"))
+        report.model = report.model or text(chunk.get("model"))
+        for choice in listed(chunk.get("choices")):
+            choice = mapping(choice)
+            report.finish_reason = text(choice.get("finish_reason")) or report.finish_reason
+            delta = mapping(choice.get("delta"))
+            for call in map(mapping, listed(delta.get("tool_calls"))):
+                # the first delta of a call carries its id and name; later ones only argument text
+                self._tools.add((_key(choice.get("index")), _key(call.get("index", call.get("id")))))
+            if mapping(delta.get("function_call")).get("name"):
+                self._tools.add((_key(choice.get("index")), "function_call"))
+        if isinstance(chunk.get("usage"), dict):
+            self._usage = chunk["usage"]
+        self._server.update(server_extras(chunk))
+
+    def report(self) -> UsageReport:
+        report = self._report
+        report.tool_calls = len(self._tools)
+        report.extra = {}
+        _fill(report, self._usage, self._server)
+        return report
+
+
+class OpenAIChat:
+    """The ``openai-chat`` wire protocol."""
+
+    name = "openai-chat"
+
+    def request_model(self, body: dict[str, Any], path: str) -> str | None:
+        return text(body.get("model"))
+
+    def is_stream(self, body: dict[str, Any], path: str) -> bool:
+        return body.get("stream") is True
+
+    def prepare_upstream(self, body: dict[str, Any], stream: bool) -> tuple[dict[str, Any], bool]:
+        """Ask for the usage chunk on every stream; say whether the client had not asked for it."""
+        options = body.get("stream_options")
+        if not stream or (isinstance(options, dict) and options.get("include_usage") is True):
+            return body, False
+        return {**body, "stream_options": {**mapping(options), "include_usage": True}}, True
+
+    def usage(self, body: dict[str, Any]) -> UsageReport:
+        body = response_object(body)
+        report = UsageReport(model=text(body.get("model")), response_id=text(body.get("id")), complete=True)
+        if body.get("error"):
+            report.error = text(dig(body, "error", "message")) or dumps(body["error"])
+        choices = [mapping(c) for c in listed(body.get("choices"))]
+        report.tool_calls = sum(_message_tool_calls(mapping(c.get("message"))) for c in choices)
+        report.finish_reason = text(choices[0].get("finish_reason")) if choices else None
+        _fill(report, body.get("usage"), server_extras(body))
+        return report
+
+    def stream_usage(self) -> ChatStreamUsage:
+        return ChatStreamUsage()
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        return {"error": {"message": message, "type": error_type(status), "param": None, "code": None}}
+
+    def error_event(self, message: str) -> bytes:
+        return encode_event(dumps(self.error_body(500, message)))

@@ -1,0 +1,97 @@
+"""A real gateway (uvicorn on a loopback port) in front of the loopback upstream emulator."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from inferaudit.gateway import Gateway, GatewayConfig
+from inferaudit.ledger import Ledger
+from inferaudit.testing.threaded import EmulatorThread
+
+UPSTREAM_KEY = "sk-upstream-SECRET-0123456789abcdef"
+
+
+class GatewayThread:
+    """uvicorn serving a Gateway on 127.0.0.1:<free port> in a background thread."""
+
+    def __init__(self, config: GatewayConfig):
+        self.gateway = Gateway(config)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(self.gateway, log_level="warning", lifespan="on", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> GatewayThread:
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("gateway did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+@pytest.fixture
+def upstream_key() -> str:
+    return UPSTREAM_KEY
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with EmulatorThread(require_auth=False) as emu:
+        yield emu
+
+
+def make_config(emulator, ledger: Path, **extra) -> GatewayConfig:
+    doc = {
+        "ledger": str(ledger),
+        "providers": {
+            "openai": {"base_url": emulator.url, "protocol": "openai-chat", "api_key": UPSTREAM_KEY,
+                       "forward_headers": ["x-emulator-fault", "x-emulator-scenario", "x-emulator-usage"]},
+            "openai-r": {"base_url": emulator.url, "protocol": "openai-responses", "api_key": UPSTREAM_KEY,
+                         "forward_headers": ["x-emulator-fault", "x-emulator-usage"]},
+            "anthropic": {"base_url": emulator.url, "protocol": "anthropic-messages", "api_key": UPSTREAM_KEY,
+                          "forward_headers": ["x-emulator-fault", "x-emulator-usage"]},
+            "google": {"base_url": emulator.url, "protocol": "gemini", "api_key": UPSTREAM_KEY,
+                       "forward_headers": ["x-emulator-usage"]},
+        },
+        "default_providers": {"openai-chat": "openai", "openai-responses": "openai-r",
+                              "anthropic-messages": "anthropic", "gemini": "google"},
+        "retry": {"attempts": 3, "budget_s": 5},
+        "ledger_flush_s": 0.05,
+        **extra,
+    }
+    return GatewayConfig.from_dict(doc)
+
+
+@pytest.fixture
+def gateway(emulator, tmp_path):
+    """A running gateway; ``rows()`` stops it (flushing the ledger) and returns the ledger's calls."""
+    ledger = tmp_path / "gateway.duckdb"
+
+    class Running(GatewayThread):
+        def rows(self):
+            self.__exit__(None, None, None)
+            with Ledger(ledger, read_only=True) as l:
+                cur = l.con.execute("SELECT * FROM calls ORDER BY started_at, attempt")
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    running = Running(make_config(emulator, ledger))
+    with running:
+        yield running
