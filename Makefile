@@ -24,13 +24,18 @@ demo: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"; }
 
-## test: the whole suite (browser tests included)
-test: install-test browser
+## tools: harness CLIs the end-to-end tests drive (npm registry)
+CLAUDE_CODE_VERSION ?= 2.1.197
+tools:
+	@[ -x .tools/node_modules/.bin/claude ] || npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) || echo "npm install failed: Claude Code tests will be skipped"
+
+## test: the whole suite (browser and CLI tests included)
+test: install-test browser tools
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## test-fast: everything but the browser and local-model tests
 test-fast: install-test
-	$(BIN)/pytest -q -m "not browser and not model" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not browser and not model and not cli" $(PYTEST_ARGS)
 
 bench-audit: install
 	$(BIN)/python bench/audit_speed.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import subprocess
 import sys
@@ -297,10 +298,12 @@ def test_reset_mid_stream_delivers_part_then_fails(emu):
     record = emu.requests[-1]
     assert received and record.outcome == "reset-mid-stream" and record.usage is None
     assert 0 < record.events_sent < record.events_total
-    with pytest.raises(Exception, match="reset"):  # the SDK lets the transport error through mid-stream
-        with claude(emu).messages.stream(model=CLAUDE, max_tokens=64, messages=ASK,
-                                         extra_headers=fault("reset-mid-stream")) as stream:
-            stream.get_final_message()
+    with pytest.raises(Exception) as caught, claude(emu).messages.stream(
+        model=CLAUDE, max_tokens=64, messages=ASK, extra_headers=fault("reset-mid-stream")
+    ) as stream:
+        stream.get_final_message()
+    # this SDK lets the transport's own error through mid-stream
+    assert isinstance(caught.value, anthropic.APIConnectionError) or "reset" in str(caught.value)
     partial = emu.requests[-1]
     # message_start was sent: its input and cache counts are readable, the output count is not final yet
     assert partial.usage == Tokens(partial.planned.input, partial.planned.cache_read, partial.planned.cache_write_5m,
@@ -340,7 +343,7 @@ def test_stall_mid_stream_and_latency_delay_delivery(emu):
                                               extra_headers=fault("latency:100,stall-mid-stream:0.3")):
         arrivals.append(time.monotonic())
     assert arrivals[0] - started >= 0.1
-    assert max(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.28
+    assert max(b - a for a, b in itertools.pairwise(arrivals)) >= 0.28
     assert emu.requests[-1].faults == ("latency:100", "stall-mid-stream:0.3")
 
 
@@ -378,7 +381,7 @@ def test_records_keep_the_body_and_hide_secrets(emu):
 
 def test_answers_are_seeded_by_prompt_or_scenario_header_and_named_scenarios_are_exact(emu):
     client = oai(emu)
-    ask = lambda messages, **kw: client.chat.completions.create(model=MODEL, messages=messages, **kw)  # noqa: E731
+    ask = lambda messages, **kw: client.chat.completions.create(model=MODEL, messages=messages, **kw)
     other = [{"role": "user", "content": "Something else entirely."}]
     assert ask(ASK).choices[0].message.content == ask(ASK).choices[0].message.content
     assert ask(ASK).choices[0].message.content != ask(other).choices[0].message.content

@@ -1,0 +1,55 @@
+"""The real Claude Code CLI, one turn through the gateway (to the emulated upstream): accepted, answered, recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from inferaudit.audit import run_audit
+from inferaudit.ledger import Ledger
+
+from conftest import GatewayThread, make_config  # noqa: E402  (tests/gateway/conftest.py)
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.cli
+
+
+def claude_binary() -> str:
+    local = ROOT / ".tools" / "node_modules" / ".bin" / "claude"
+    found = str(local) if local.exists() else shutil.which("claude")
+    if not found:
+        pytest.skip("Claude Code CLI not installed (`make tools` installs @anthropic-ai/claude-code); CI installs it")
+    return found
+
+
+def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path):
+    claude = claude_binary()
+    ledger = tmp_path / "cc.duckdb"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "ANTHROPIC_API_KEY": "sk-ant-test-not-a-real-key",
+           "DISABLE_TELEMETRY": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
+           "DISABLE_ERROR_REPORTING": "1"}
+    with GatewayThread(make_config(emulator, ledger)) as gateway:
+        env["ANTHROPIC_BASE_URL"] = gateway.url
+        done = subprocess.run([claude, "-p", "Say hello in one word", "--output-format", "json",
+                               "--model", "claude-haiku-4-5"], env=env, capture_output=True, text=True,
+                              timeout=180, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["subtype"] == "success" and result["result"]
+    with Ledger(ledger) as opened:
+        rows = opened.con.execute("SELECT harness, status, model, input, cache_read, output FROM calls").fetchall()
+        assert rows and all(h == "claude-code" and s == "ok" and m == "claude-haiku-4-5" for h, s, m, *_ in rows)
+        usage = result["usage"]
+        assert sum(r[3] for r in rows) == usage["input_tokens"]
+        assert sum(r[4] for r in rows) == usage["cache_read_input_tokens"]
+        assert sum(r[5] for r in rows) == usage["output_tokens"]
+        report = run_audit(opened)
+    # our price book and Claude Code's own cost agree on what these calls cost
+    assert report["totals"]["cost_usd"] == pytest.approx(result["total_cost_usd"], rel=1e-6)
