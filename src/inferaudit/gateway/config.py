@@ -135,6 +135,8 @@ class GatewayConfig:
                 raise ConfigError(f"{where}: default_providers: unknown protocol {protocol!r}; known: {sorted(PROTOCOLS)}")
             if provider not in providers:
                 raise ConfigError(f"{where}: default_providers.{protocol}: no provider named {provider!r}")
+        if doc.get("store_bodies"):
+            raise ConfigError(f"{where}: store_bodies: true is not supported yet; bodies are never stored")
         routing = doc.get("routing", "ordered")
         if routing not in ("ordered", "weighted"):
             raise ConfigError(f"{where}: routing must be 'ordered' or 'weighted'")
