@@ -287,7 +287,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     emulator = Emulator(host=args.host, port=args.port, record=args.record, require_auth=not args.no_auth,
                         latency_ms=args.latency_ms, pace_ms=args.pace_ms, sse_writes=args.sse_writes)
-    asyncio.run(_serve_forever(emulator))
+    try:  # uvloop (a gateway dependency) makes each request cheaper; asyncio's own loop serves too
+        from uvloop import run
+    except ImportError:
+        run = asyncio.run
+    run(_serve_forever(emulator))
 
 
 if __name__ == "__main__":
