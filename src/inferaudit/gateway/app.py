@@ -22,6 +22,7 @@ from ..usage import Call
 from . import attribution
 from .config import Deployment, GatewayConfig, Provider
 from .metrics import Metrics
+from .otel import SpanExporter
 from .relay import Exchange, Relay, Send, _respond
 from .writer import LedgerWriter
 
@@ -36,6 +37,7 @@ class Gateway:
                                              spill_dir=config.spill_dir)
         self.book = book or PriceBook.load()
         self.metrics = Metrics()
+        self.spans = SpanExporter()
         self.session: aiohttp.ClientSession | None = None
         self.relay: Relay | None = None
         self._keys = {k.key: k for k in config.keys}
@@ -52,11 +54,13 @@ class Gateway:
         if self.session is not None:
             await self.session.close()
         self.writer.close()
+        self.spans.shutdown()
 
     def record(self, call: Call) -> None:
         self.writer.submit(call)
         cost = self.book.cost(call.provider, call.model, call.tokens, call.started_at) if call.model else None
         self.metrics.observe(call, cost)
+        self.spans.export(call)
 
     # -- ASGI --------------------------------------------------------------------
 

@@ -1,0 +1,189 @@
+"""What both directions share: usage between the two token conventions, stop reasons, ids, errors.
+
+Usage is where accounting bugs are born (DESIGN.md, "Token buckets").
+OpenAI's ``prompt_tokens`` *includes* ``cached_tokens`` (and the
+``cache_write_tokens`` some servers report); Anthropic's ``input_tokens``
+*excludes* cache reads and writes. Each conversion moves the cached parts
+between the conventions, so that the client's SDK adds up to exactly the
+prompt the upstream counted, and output (reasoning included) is kept as is.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import orjson
+
+from ..providers import PROTOCOLS
+
+# OpenAI finish_reason -> Anthropic stop_reason
+STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+# Anthropic stop_reason -> OpenAI finish_reason (pause_turn: a server tool paused; the client just sees a stop)
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: upstreams send null where a doc says object."""
+    return value if isinstance(value, dict) else {}
+
+
+def listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def count(value: Any) -> int:
+    """A token count, or 0 for anything that is not a non-negative integer."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def loads(data: str | bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def dumps(obj: Any) -> str:
+    try:
+        return orjson.dumps(obj).decode()
+    except TypeError:  # integers beyond 64 bits, which only a broken upstream sends
+        return json.dumps(obj, default=repr)
+
+
+def arguments_object(raw: Any) -> dict[str, Any]:
+    """Tool-call arguments (a JSON string in OpenAI) as the object Anthropic's ``input`` must be.
+
+    Small local models do emit arguments that are not a JSON object; they
+    are kept whole under ``"arguments"`` rather than lost, so the client can
+    still show what the model tried.
+    """
+    if isinstance(raw, dict):
+        return raw
+    if raw is None or raw == "":
+        return {}
+    parsed = loads(raw) if isinstance(raw, (str, bytes)) else None
+    return parsed if isinstance(parsed, dict) else {"arguments": raw}
+
+
+def message_id(upstream_id: Any) -> str:
+    """An Anthropic ``msg_`` id made from the upstream's id (a fresh one only when it sent none)."""
+    core = text(upstream_id) or uuid.uuid4().hex
+    return "msg_" + core.removeprefix("chatcmpl-")
+
+
+def completion_id(upstream_id: Any) -> str:
+    """An OpenAI ``chatcmpl-`` id made from the upstream's id (a fresh one only when it sent none)."""
+    core = text(upstream_id) or uuid.uuid4().hex
+    return "chatcmpl-" + core.removeprefix("msg_")
+
+
+def wants_thinking(request: dict[str, Any] | None) -> bool:
+    """Whether an Anthropic client asked for thinking; only then does upstream reasoning text reach it.
+
+    A client that did not ask may read ``content[0].text``: a thinking block
+    there would break it.
+    """
+    return mapping(mapping(request).get("thinking")).get("type") in ("enabled", "adaptive")
+
+
+def anthropic_stop(finish: Any, tool_calls: bool, matched: Any = None, request: dict[str, Any] | None = None) -> tuple[str, str | None]:
+    """(stop_reason, stop_sequence) for an OpenAI ``finish_reason``.
+
+    Some servers (Ollama, several llama.cpp templates) say ``stop`` after a
+    tool call: the tool call wins, or the client would never run it. vLLM
+    names the stop string it hit in ``stop_reason``; when that string is one
+    the client asked for, Anthropic's ``stop_sequence`` is exact.
+    """
+    if tool_calls and finish in (None, "stop", "tool_calls", "function_call"):
+        return "tool_use", None
+    if finish == "stop" and isinstance(matched, str) and matched in listed(mapping(request).get("stop_sequences")):
+        return "stop_sequence", matched
+    return STOP_REASONS.get(finish, "end_turn"), None
+
+
+def finish_reason(stop_reason: Any) -> str:
+    return FINISH_REASONS.get(stop_reason, "stop")
+
+
+def anthropic_usage(usage: Any) -> dict[str, Any]:
+    """OpenAI chat ``usage`` as Anthropic's: the cached and written parts taken *out* of the input count."""
+    usage = mapping(usage)
+    details = mapping(usage.get("prompt_tokens_details"))
+    prompt, cached, written = count(usage.get("prompt_tokens")), count(details.get("cached_tokens")), count(details.get("cache_write_tokens"))
+    output = count(usage.get("completion_tokens"))
+    out: dict[str, Any] = {
+        "input_tokens": max(0, prompt - cached - written),
+        "cache_creation_input_tokens": written,
+        "cache_read_input_tokens": cached,
+        "output_tokens": output,
+    }
+    reasoning = count(mapping(usage.get("completion_tokens_details")).get("reasoning_tokens"))
+    if reasoning:
+        out["output_tokens_details"] = {"thinking_tokens": min(reasoning, output)}
+    return out
+
+
+def openai_usage(usage: Any) -> dict[str, Any]:
+    """Anthropic ``usage`` as OpenAI chat's: the prompt count made to *include* cache reads and writes."""
+    usage = mapping(usage)
+    split = mapping(usage.get("cache_creation"))
+    written = count(usage.get("cache_creation_input_tokens")) or (
+        count(split.get("ephemeral_5m_input_tokens")) + count(split.get("ephemeral_1h_input_tokens"))
+    )
+    cached, output = count(usage.get("cache_read_input_tokens")), count(usage.get("output_tokens"))
+    prompt = count(usage.get("input_tokens")) + cached + written
+    details: dict[str, int] = {"cached_tokens": cached}
+    if written:
+        details["cache_write_tokens"] = written
+    out: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": output,
+        "total_tokens": prompt + output,
+        "prompt_tokens_details": details,
+    }
+    thinking = count(mapping(usage.get("output_tokens_details")).get("thinking_tokens"))
+    if thinking:
+        out["completion_tokens_details"] = {"reasoning_tokens": thinking}
+    return out
+
+
+def error_message(body: bytes | str | Any) -> str:
+    """The human message of an error body in any protocol's shape (or its text when it is not JSON)."""
+    data = loads(body) if isinstance(body, (bytes, str)) else body
+    if isinstance(data, dict):
+        error = data.get("error")
+        found = text(mapping(error).get("message")) or text(error) or text(data.get("message")) or text(data.get("detail"))
+        if found:
+            return found
+        return dumps(data)
+    raw = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    return raw.strip()[:2000] or "upstream error without a body"
+
+
+def client_error(protocol: str, status: int, body: bytes | str | Any) -> dict[str, Any]:
+    """An upstream error body rewritten into ``protocol``'s own error shape, with the upstream's message."""
+    return PROTOCOLS[protocol].error_body(status, error_message(body))
+
+
+def client_error_event(protocol: str, message: str) -> bytes:
+    return PROTOCOLS[protocol].error_event(message)
