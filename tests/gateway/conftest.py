@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from inferaudit.gateway import Gateway, GatewayConfig
+from inferaudit.gateway import GatewayConfig
 from inferaudit.ledger import Ledger
+from inferaudit.testing.gateway import GatewayThread
 from inferaudit.testing.threaded import EmulatorThread
 
 UPSTREAM_KEY = "sk-upstream-SECRET-0123456789abcdef"
-
-
-class GatewayThread:
-    """uvicorn serving a Gateway on 127.0.0.1:<free port> in a background thread."""
-
-    def __init__(self, config: GatewayConfig):
-        self.gateway = Gateway(config)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(self.gateway, log_level="warning", lifespan="on", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> GatewayThread:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("gateway did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
 
 
 @pytest.fixture
@@ -77,6 +45,12 @@ def make_config(emulator, ledger: Path, **extra) -> GatewayConfig:
         **extra,
     }
     return GatewayConfig.from_dict(doc)
+
+
+@pytest.fixture
+def config_for(emulator):
+    """``config_for(ledger_path, **extra)``: a gateway config routing every protocol to the emulator."""
+    return lambda ledger, **extra: make_config(emulator, ledger, **extra)
 
 
 @pytest.fixture

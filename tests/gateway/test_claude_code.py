@@ -13,7 +13,7 @@ import pytest
 from inferaudit.audit import run_audit
 from inferaudit.ledger import Ledger
 
-from conftest import GatewayThread, make_config  # noqa: E402  (tests/gateway/conftest.py)
+from inferaudit.testing.gateway import GatewayThread
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.cli
@@ -27,7 +27,7 @@ def claude_binary() -> str:
     return found
 
 
-def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path):
+def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path, config_for):
     claude = claude_binary()
     ledger = tmp_path / "cc.duckdb"
     home = tmp_path / "home"
@@ -35,7 +35,7 @@ def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path):
     env = {**os.environ, "HOME": str(home), "ANTHROPIC_API_KEY": "sk-ant-test-not-a-real-key",
            "DISABLE_TELEMETRY": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
            "DISABLE_ERROR_REPORTING": "1"}
-    with GatewayThread(make_config(emulator, ledger)) as gateway:
+    with GatewayThread(config_for(ledger)) as gateway:
         env["ANTHROPIC_BASE_URL"] = gateway.url
         done = subprocess.run([claude, "-p", "Say hello in one word", "--output-format", "json",
                                "--model", "claude-haiku-4-5"], env=env, capture_output=True, text=True,

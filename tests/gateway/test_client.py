@@ -8,7 +8,6 @@ from inferaudit import AsyncClient, Client
 from inferaudit.ledger import Ledger
 from inferaudit.usage import BUCKETS, Tokens
 
-from conftest import make_config  # noqa: E402  (tests/gateway/conftest.py)
 
 
 def rows(path):
@@ -18,9 +17,9 @@ def rows(path):
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def test_sync_client_chat_and_messages_write_exact_rows(emulator, tmp_path):
+def test_sync_client_chat_and_messages_write_exact_rows(emulator, tmp_path, config_for):
     ledger = tmp_path / "client.duckdb"
-    with Client(make_config(emulator, ledger)) as client:
+    with Client(config_for(ledger)) as client:
         reply = client.chat(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], feature="faq",
                             user="bob", tags={"env": "test"}).raise_for_status()
         assert reply.json["choices"][0]["message"]["content"]
@@ -33,17 +32,17 @@ def test_sync_client_chat_and_messages_write_exact_rows(emulator, tmp_path):
     assert (got[0]["feature"], got[0]["user_id"], got[0]["harness"]) == ("faq", "bob", "inferaudit-client")
 
 
-def test_client_errors_are_the_protocols_own(emulator, tmp_path):
-    with Client(make_config(emulator, tmp_path / "l.duckdb")) as client:
+def test_client_errors_are_the_protocols_own(emulator, tmp_path, config_for):
+    with Client(config_for(tmp_path / "l.duckdb")) as client:
         reply = client.request("/v1/messages", {"messages": []})
         assert reply.status == 400 and reply.json["type"] == "error"
         with pytest.raises(Exception, match="HTTP 400"):
             reply.raise_for_status()
 
 
-async def test_async_client(emulator, tmp_path):
+async def test_async_client(emulator, tmp_path, config_for):
     ledger = tmp_path / "async.duckdb"
-    async with AsyncClient(make_config(emulator, ledger)) as client:
+    async with AsyncClient(config_for(ledger)) as client:
         reply = await client.chat(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
         assert any(e.data == "[DONE]" for e in reply.events())
     assert len(rows(ledger)) == 1

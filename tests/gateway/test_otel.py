@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import openai
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from conftest import GatewayThread, make_config  # noqa: E402
+from inferaudit.testing.gateway import GatewayThread
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -25,13 +25,13 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_spans_carry_genai_usage_with_cache_inside_input(emulator, tmp_path, monkeypatch):
+def test_spans_carry_genai_usage_with_cache_inside_input(emulator, tmp_path, monkeypatch, config_for):
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
     Receiver.received.clear()
     try:
-        with GatewayThread(make_config(emulator, tmp_path / "l.duckdb")) as gateway:
+        with GatewayThread(config_for(tmp_path / "l.duckdb")) as gateway:
             client = openai.OpenAI(base_url=gateway.url + "/v1", api_key="x", max_retries=0,
                                    default_headers={"x-emulator-usage": "input=100,cache_read=1024,output=20,reasoning=5",
                                                     "x-inferaudit-feature": "otel"})

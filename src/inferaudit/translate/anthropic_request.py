@@ -15,8 +15,13 @@ Mapped:
   function / none -> auto / any / tool / none), ``parallel_tool_calls: false`` ->
   ``disable_parallel_tool_use``;
 - ``max_completion_tokens`` or ``max_tokens`` -> ``max_tokens`` (which Messages requires: a
-  default fills it), ``temperature`` (clamped to Anthropic's 0..1), ``top_p``, ``stop`` ->
-  ``stop_sequences``, ``user`` (or ``safety_identifier``) -> ``metadata.user_id``, ``stream``.
+  default fills it), ``stop`` -> ``stop_sequences``, ``user`` (or ``safety_identifier``) ->
+  ``metadata.user_id``, ``stream``.
+
+``temperature`` and ``top_p`` are dropped by default: newer Claude models answer 400 to any
+sampling parameter, the anthropic SDK this project installs no longer offers them, and OpenAI
+clients send them out of habit. ``sampling=True`` keeps them for older models that accept
+them (temperature clamped to Anthropic's 0..1).
 
 Dropped, having no Messages equivalent (the request goes on without them): ``n`` (one choice
 comes back), ``presence_penalty``, ``frequency_penalty``, ``logit_bias``, ``logprobs``,
@@ -35,7 +40,7 @@ from typing import Any
 from .common import arguments_object, listed, mapping, text
 
 DROPPED = (
-    "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
+    "temperature", "top_p", "n", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "seed",
     "response_format", "reasoning_effort", "verbosity", "service_tier", "store", "metadata",
     "prompt_cache_key", "modalities", "audio", "prediction", "web_search_options", "stream_options",
     "functions", "function_call",
@@ -43,17 +48,16 @@ DROPPED = (
 DEFAULT_MAX_TOKENS = 4096  # every Claude model can emit this many; a client that wants more says so
 
 
-def anthropic_request(body: dict[str, Any], *, default_max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str, Any]:
+def anthropic_request(
+    body: dict[str, Any], *, default_max_tokens: int = DEFAULT_MAX_TOKENS, sampling: bool = False
+) -> dict[str, Any]:
     """The Messages request for a Chat Completions request ``body``."""
     system, messages = _split(listed(body.get("messages")))
     out: dict[str, Any] = {"model": body.get("model"), "messages": messages, "max_tokens": _max_tokens(body, default_max_tokens)}
     if system:
         out["system"] = system[0] if len(system) == 1 else [{"type": "text", "text": s} for s in system]
-    temperature = body.get("temperature")
-    if isinstance(temperature, (int, float)) and not isinstance(temperature, bool):
-        out["temperature"] = min(max(float(temperature), 0.0), 1.0)
-    if body.get("top_p") is not None:
-        out["top_p"] = body["top_p"]
+    if sampling:
+        out.update(_sampling(body))
     stop = body.get("stop")
     stop = [stop] if isinstance(stop, str) else [s for s in listed(stop) if isinstance(s, str)]
     if stop:
@@ -70,6 +74,16 @@ def anthropic_request(body: dict[str, Any], *, default_max_tokens: int = DEFAULT
             out["tool_choice"] = choice
     if body.get("stream") is True:
         out["stream"] = True
+    return out
+
+
+def _sampling(body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    temperature = body.get("temperature")
+    if isinstance(temperature, (int, float)) and not isinstance(temperature, bool):
+        out["temperature"] = min(max(float(temperature), 0.0), 1.0)
+    if isinstance(body.get("top_p"), (int, float)) and not isinstance(body.get("top_p"), bool):
+        out["top_p"] = body["top_p"]
     return out
 
 

@@ -1,0 +1,52 @@
+"""Plain autoregressive decoding with a KV cache: the baseline every speculative run is compared with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+
+@dataclass(frozen=True)
+class Sampling:
+    max_tokens: int = 256
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    seed: int | None = None
+
+
+def decode(loaded, input_ids, sampling: Sampling, stop_ids: set[int]) -> Iterator[int]:
+    """Yield generated token ids one at a time until a stop token or ``max_tokens``."""
+    import torch
+
+    model = loaded.model
+    generator = None
+    if sampling.temperature > 0:
+        generator = torch.Generator(device=loaded.device)
+        generator.manual_seed(sampling.seed if sampling.seed is not None else torch.seed())
+    past = None
+    ids = input_ids
+    with torch.inference_mode():
+        for _ in range(sampling.max_tokens):
+            out = model(input_ids=ids, past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            logits = out.logits[0, -1]
+            token = _pick(logits, sampling, generator)
+            yield token
+            if token in stop_ids:
+                return
+            ids = torch.tensor([[token]], device=loaded.device)
+
+
+def _pick(logits, sampling: Sampling, generator) -> int:
+    import torch
+
+    if sampling.temperature <= 0:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits.float() / sampling.temperature, dim=-1)
+    if sampling.top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < sampling.top_p
+        sorted_probs = sorted_probs * keep
+        probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
+        probs = probs / probs.sum()
+    return int(torch.multinomial(probs, 1, generator=generator))

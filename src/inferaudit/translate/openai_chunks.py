@@ -1,0 +1,164 @@
+"""An Anthropic Messages stream rewritten, event by event, as an OpenAI Chat Completions stream.
+
+What the client sees, in OpenAI's order: a role chunk (at
+``message_start``); content chunks for ``text_delta``; for each
+``tool_use`` block a ``tool_calls`` delta with its own ``index`` (counted
+over tool calls only), ``id``, ``type`` and ``name`` and empty arguments,
+then its ``input_json_delta`` pieces as argument text; ``thinking_delta``
+as ``reasoning_content`` (the field vLLM and DeepSeek clients read); at
+``message_stop`` a chunk with ``finish_reason``, then, when the client
+asked for ``stream_options.include_usage``, the usage chunk with empty
+``choices``, and ``data: [DONE]``. As OpenAI does, every chunk carries
+``"usage": null`` when the client asked for usage.
+
+Usage follows Anthropic's stream: ``message_start`` gives input and cache
+counts, each ``message_delta`` *replaces* them field by field (output is
+cumulative), and the OpenAI usage chunk puts the cached parts back *into*
+``prompt_tokens``. Server-tool blocks ran at Anthropic: left out.
+
+A stream that ends before ``message_delta`` said why it stopped was cut:
+the client gets OpenAI's mid-stream error (``data: {"error": ...}``), not
+a ``finish_reason`` it would trust.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..providers.base import SSEEvent
+from ..providers.sse import DONE, encode_event
+from .common import (
+    client_error_event,
+    completion_id,
+    dumps,
+    error_message,
+    finish_reason,
+    loads,
+    mapping,
+    openai_usage,
+    text,
+)
+
+
+class OpenAIChunks:
+    """One Anthropic Messages stream -> OpenAI chat chunks (a :class:`~.base.StreamTranslator`)."""
+
+    def __init__(self, request: dict[str, Any] | None = None) -> None:
+        request = mapping(request)
+        self._include_usage = mapping(request.get("stream_options")).get("include_usage") is True
+        self._model = text(request.get("model")) or ""
+        self._id = completion_id(None)
+        self._created = int(time.time())
+        self._usage: dict[str, Any] = {}
+        self._blocks: dict[Any, tuple[str, int | None]] = {}  # Anthropic block index -> (kind, tool-call index)
+        self._tools = 0
+        self._stop: str | None = None
+        self._done = False
+
+    # -- StreamTranslator ------------------------------------------------------
+
+    def feed(self, event: SSEEvent) -> bytes:
+        if self._done:
+            return b""
+        data = loads(event.data)
+        if not isinstance(data, dict):
+            return b""
+        handler = _HANDLERS.get(text(data.get("type")) or event.event or "")
+        return handler(self, data) if handler else b""
+
+    def close(self) -> bytes:
+        if self._done:
+            return b""
+        if self._stop is None:
+            return self.error("upstream stream ended before it finished its answer")
+        return self._end()
+
+    def error(self, message: str) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return client_error_event("openai-chat", message)
+
+    # -- events ----------------------------------------------------------------
+
+    def _message_start(self, data: dict[str, Any]) -> bytes:
+        message = mapping(data.get("message"))
+        if text(message.get("id")):
+            self._id = completion_id(message["id"])
+        self._model = text(message.get("model")) or self._model
+        self._usage = dict(mapping(message.get("usage")))
+        return self._chunk({"role": "assistant", "content": ""})
+
+    def _block_start(self, data: dict[str, Any]) -> bytes:
+        block = mapping(data.get("content_block"))
+        kind = block.get("type")
+        if kind == "tool_use":
+            index, self._tools = self._tools, self._tools + 1
+            self._blocks[data.get("index")] = ("tool_use", index)
+            start = block.get("input")
+            arguments = dumps(start) if isinstance(start, dict) and start else ""
+            call = {"index": index, "id": block.get("id"), "type": "function",
+                    "function": {"name": block.get("name") or "", "arguments": arguments}}
+            return self._chunk({"tool_calls": [call]})
+        if kind in ("text", "thinking"):
+            self._blocks[data.get("index")] = (kind, None)
+            opening = text(block.get(kind))
+            return self._chunk({"content" if kind == "text" else "reasoning_content": opening}) if opening else b""
+        return b""  # server tools and their results ran at Anthropic
+
+    def _block_delta(self, data: dict[str, Any]) -> bytes:
+        kind, tool = self._blocks.get(data.get("index"), ("", None))
+        delta = mapping(data.get("delta"))
+        if kind == "text" and text(delta.get("text")):
+            return self._chunk({"content": delta["text"]})
+        if kind == "thinking" and text(delta.get("thinking")):
+            return self._chunk({"reasoning_content": delta["thinking"]})
+        if kind == "tool_use" and text(delta.get("partial_json")):
+            return self._chunk({"tool_calls": [{"index": tool, "function": {"arguments": delta["partial_json"]}}]})
+        return b""  # signatures, citations, empty pieces
+
+    def _message_delta(self, data: dict[str, Any]) -> bytes:
+        self._stop = text(mapping(data.get("delta")).get("stop_reason")) or self._stop
+        for key, value in mapping(data.get("usage")).items():
+            if value is not None:  # cumulative: replace, never add
+                self._usage[key] = value
+        return b""
+
+    def _message_stop(self, data: dict[str, Any]) -> bytes:
+        return self._end()
+
+    def _error(self, data: dict[str, Any]) -> bytes:
+        return self.error(error_message(data))
+
+    # -- output ----------------------------------------------------------------
+
+    def _end(self) -> bytes:
+        finish = "tool_calls" if self._stop is None and self._tools else finish_reason(self._stop)
+        out = [self._chunk({}, finish)]
+        if self._include_usage:
+            out.append(encode_event(dumps(self._head([], openai_usage(self._usage)))))
+        out.append(encode_event(DONE))
+        self._done = True
+        return b"".join(out)
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return encode_event(dumps(self._head([choice], None)))
+
+    def _head(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
+        chunk: dict[str, Any] = {"id": self._id, "object": "chat.completion.chunk", "created": self._created,
+                                 "model": self._model, "choices": choices}
+        if self._include_usage:
+            chunk["usage"] = usage
+        return chunk
+
+
+_HANDLERS = {
+    "message_start": OpenAIChunks._message_start,
+    "content_block_start": OpenAIChunks._block_start,
+    "content_block_delta": OpenAIChunks._block_delta,
+    "message_delta": OpenAIChunks._message_delta,
+    "message_stop": OpenAIChunks._message_stop,
+    "error": OpenAIChunks._error,
+}

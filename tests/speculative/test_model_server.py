@@ -1,0 +1,71 @@
+"""The local model server: token-identical to transformers' greedy generate, exact usage, behind the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import openai
+import pytest
+from aiohttp import web
+
+from inferaudit.ledger import Ledger
+from inferaudit.speculative.decode import Sampling, decode
+from inferaudit.speculative.server import ModelServer
+
+from inferaudit.gateway import GatewayConfig
+from inferaudit.testing.gateway import GatewayThread
+
+pytestmark = pytest.mark.model
+PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+class ServerThread:
+    def __init__(self, loaded):
+        self.loop = asyncio.new_event_loop()
+        self.runner = web.AppRunner(ModelServer(loaded).app())
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.runner.setup(), self.loop).result()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        asyncio.run_coroutine_threadsafe(site.start(), self.loop).result()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        return self
+
+    def __exit__(self, *exc):
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.mark.parametrize("prompt", [PROMPT, [{"role": "user", "content": "Write a short poem about the sea."}]])
+def test_greedy_decode_is_token_identical_to_transformers_generate(smollm2, prompt):
+    ids = smollm2.chat_ids(prompt)
+    eos = smollm2.model.generation_config.eos_token_id
+    stop = set(eos) if isinstance(eos, list) else {eos}
+    ours = list(decode(smollm2, ids, Sampling(max_tokens=48), stop_ids=stop))
+    theirs = smollm2.model.generate(ids, max_new_tokens=48, do_sample=False)[0, ids.shape[1]:].tolist()
+    assert ours == theirs and len(ours) > 5
+
+
+def test_openai_sdk_through_gateway_to_the_real_model(smollm2, tmp_path):
+    ledger = tmp_path / "model.duckdb"
+    with ServerThread(smollm2) as server:
+        config = GatewayConfig.from_dict({
+            "ledger": str(ledger),
+            "providers": {"local": {"base_url": server.url, "protocol": "openai-chat"}},
+            "models": {"smol": [{"provider": "local", "model": "smollm2-135m-instruct"}]},
+            "ledger_flush_s": 0.05,
+        })
+        with GatewayThread(config) as gateway:
+            client = openai.OpenAI(base_url=gateway.url + "/v1", api_key="x", max_retries=0)
+            reply = client.chat.completions.create(model="smol", messages=PROMPT, max_tokens=16)
+            streamed = list(client.chat.completions.create(model="smol", messages=PROMPT, max_tokens=16, stream=True,
+                                                           stream_options={"include_usage": True}))
+    text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert "Paris" in reply.choices[0].message.content and text == reply.choices[0].message.content
+    prompt_len = int(smollm2.chat_ids(PROMPT).shape[1])
+    assert reply.usage.prompt_tokens == prompt_len == streamed[-1].usage.prompt_tokens
+    with Ledger(ledger, read_only=True) as opened:
+        rows = opened.con.execute("SELECT model, input, cache_read, output, status FROM calls ORDER BY started_at").fetchall()
+    assert rows == [("smollm2-135m-instruct", prompt_len, 0, reply.usage.completion_tokens, "ok")] * 2
