@@ -110,8 +110,8 @@ def test_anthropic_client_gets_the_openai_upstream_tool_call(emulator, streamed)
     else:
         message = client.messages.create(**kwargs)
     # the emulator's answer is seeded by the prompt: the same translated request sent directly gives the reference call
-    direct = openai.OpenAI(api_key="k", base_url=emulator.openai_url, max_retries=0).chat.completions.create(
-        **get("anthropic-messages", "openai-chat").request({**kwargs, "stream": False}))
+    with openai.OpenAI(api_key="k", base_url=emulator.openai_url, max_retries=0) as direct_client:
+        direct = direct_client.chat.completions.create(**get("anthropic-messages", "openai-chat").request({**kwargs, "stream": False}))
     (reference,) = direct.choices[0].message.tool_calls
     (call,) = [b for b in message.content if b.type == "tool_use"]
     assert (call.name, call.input) == ("get_weather", json.loads(reference.function.arguments))

@@ -1,10 +1,4 @@
-"""Acceptance test for plugging translation into the gateway's relay (see the report for the exact change).
-
-Until ``gateway/relay.py`` calls the translator, a client of one protocol
-routed to an upstream of the other gets the upstream's bytes untranslated
-and these tests fail; they are marked ``xfail(strict=True)`` so that the
-day the relay translates, they pass and the marker must go.
-"""
+"""The gateway translates when client and upstream speak different protocols: SDK answers and exact ledger rows."""
 
 from __future__ import annotations
 
@@ -18,9 +12,16 @@ from inferaudit.usage import BUCKETS, Tokens
 
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
-pytestmark = pytest.mark.xfail(strict=True, reason="gateway/relay.py does not call inferaudit.translate yet")
 
 USAGE = "input=300,cache_read=1792,cache_write_5m=64,output=40"
+
+
+def anthropic_client(url: str, usage: str):
+    """Sending ``x-api-key`` as Claude Code does (this anthropic SDK itself sends a Bearer token)."""
+    return anthropic.Anthropic(base_url=url, api_key=None, auth_token=None, max_retries=0,
+                               default_headers={"x-api-key": "client", "x-emulator-usage": usage})
+
+
 TOOL = {"name": "get_weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
 
 
@@ -53,9 +54,10 @@ def gateway(tmp_path):
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["json", "stream"])
-def test_anthropic_client_on_an_openai_upstream_through_the_gateway(gateway, streamed):
+def test_anthropic_client_on_an_openai_upstream_through_the_gateway(gateway, streamed, request):
     running, emulator = gateway
-    client = anthropic.Anthropic(base_url=running.url, api_key="client", max_retries=0, default_headers={"x-emulator-usage": USAGE})
+    client = anthropic_client(running.url, USAGE)
+    request.addfinalizer(client.close)
     kwargs = {"model": "qwen3-coder", "max_tokens": 100, "tools": [TOOL], "messages": [{"role": "user", "content": "Paris?"}]}
     if streamed:
         with client.messages.stream(**kwargs) as stream:
@@ -69,9 +71,10 @@ def test_anthropic_client_on_an_openai_upstream_through_the_gateway(gateway, str
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["json", "stream"])
-def test_openai_client_on_an_anthropic_upstream_through_the_gateway(gateway, streamed):
+def test_openai_client_on_an_anthropic_upstream_through_the_gateway(gateway, streamed, request):
     running, emulator = gateway
     client = openai.OpenAI(base_url=running.url + "/v1", api_key="client", max_retries=0, default_headers={"x-emulator-usage": USAGE})
+    request.addfinalizer(client.close)
     kwargs = {"model": "claude-haiku-4-5", "messages": [{"role": "user", "content": "Paris?"}],
               "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": TOOL["input_schema"]}}]}
     if streamed:
@@ -88,10 +91,10 @@ def test_openai_client_on_an_anthropic_upstream_through_the_gateway(gateway, str
 def test_the_ledger_books_the_upstreams_buckets_whatever_the_client_saw(gateway):
     running, emulator = gateway
     usage = {"x-emulator-usage": "input=300,cache_read=1792,output=40"}
-    anthropic.Anthropic(base_url=running.url, api_key="client", max_retries=0, default_headers=usage).messages.create(
-        model="qwen3-coder", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
-    openai.OpenAI(base_url=running.url + "/v1", api_key="client", max_retries=0, default_headers=usage).chat.completions.create(
-        model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
+    with anthropic_client(running.url, usage["x-emulator-usage"]) as client:
+        client.messages.create(model="qwen3-coder", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
+    with openai.OpenAI(base_url=running.url + "/v1", api_key="client", max_retries=0, default_headers=usage) as client:
+        client.chat.completions.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
     # each upstream was spoken to in its own protocol, and read back in it for the ledger
     assert [r.path for r in emulator.requests] == ["/v1/chat/completions", "/v1/messages"]
     expected = (Tokens(input=300, cache_read=1792, output=40), "ok")

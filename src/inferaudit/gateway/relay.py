@@ -27,7 +27,8 @@ from typing import Any, Awaitable, Callable
 import aiohttp
 import orjson
 
-from ..providers import WireProtocol
+from .. import translate
+from ..providers import PROTOCOLS, WireProtocol
 from ..providers.errors import retry_after
 from ..providers.openai_chat import is_usage_only_chunk
 from ..providers.sse import SSEParser, encode_event
@@ -105,11 +106,23 @@ class Relay:
 
     async def _attempt(self, ex: Exchange, provider: Provider, deployment: Deployment, attempt: int, send: Send):
         """None when the client got its answer; else (status, body, headers, retry wait) to retry or give back."""
-        body, strip_usage = ex.protocol.prepare_upstream(dict(ex.body), ex.stream)
+        upstream = PROTOCOLS[provider.protocol]
+        translator = None
+        if upstream.name != ex.protocol.name:
+            try:
+                translator = translate.get(ex.protocol.name, upstream.name)
+            except translate.UnsupportedTranslation as exc:
+                return 502, orjson.dumps(ex.protocol.error_body(502, str(exc))), [(b"content-type", b"application/json")], None
+        body = translator.request(ex.body) if translator else dict(ex.body)
+        body, strip_usage = upstream.prepare_upstream(body, ex.stream)
+        strip_usage = strip_usage and translator is None  # a translator decides itself what usage the client sees
         if deployment.model != ex.model and "model" in body:
             body["model"] = deployment.model
-        raw = ex.raw_body if body == ex.body else orjson.dumps(body)
-        url = provider.base_url + _upstream_path(ex.path, ex.model, deployment.model) + (b"?" + ex.query if ex.query else b"").decode()
+        raw = ex.raw_body if translator is None and body == ex.body else orjson.dumps(body)
+        if translator:  # the client's path and query (Claude Code's ?beta=true) mean nothing to the other protocol
+            url = provider.base_url + translator.upstream_path
+        else:
+            url = provider.base_url + _upstream_path(ex.path, ex.model, deployment.model) + (b"?" + ex.query if ex.query else b"").decode()
         headers = self._headers(ex, provider)
         call = self._new_call(ex, provider, deployment, attempt)
         timeouts = self.config.timeouts
@@ -129,20 +142,24 @@ class Relay:
                 call.status = f"http_{response.status}"
                 self._finish(call)
                 out_headers = _response_headers(response)
+                if translator:
+                    data = orjson.dumps(translator.error_body(response.status, data))
+                    out_headers = [h for h in out_headers if h[0] != b"content-type"] + [(b"content-type", b"application/json")]
                 if response.status in RETRYABLE_STATUS:
                     return response.status, data, out_headers, retry_after(response.headers)
                 await _respond(send, response.status, data, out_headers)
                 return None
             content_type = response.headers.get("content-type", "")
             if "text/event-stream" in content_type:
-                await self._relay_stream(ex, response, call, send, strip_usage)
+                await self._relay_stream(ex, response, call, send, strip_usage, upstream, translator)
             else:
-                await self._relay_json(ex, response, call, send)
+                await self._relay_json(ex, response, call, send, upstream, translator)
             return None
         finally:
             response.release()
 
-    async def _relay_json(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send) -> None:
+    async def _relay_json(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send,
+                          upstream: WireProtocol, translator=None) -> None:
         try:
             data = await response.read()
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -152,7 +169,14 @@ class Relay:
             return
         call.first_token_at = _now()
         try:
-            report = ex.protocol.usage(orjson.loads(data))
+            parsed = orjson.loads(data)
+            report = upstream.usage(parsed)  # the ledger reads the upstream's own answer
+            if translator:
+                data = orjson.dumps(translator.response(parsed, ex.body))
+        except translate.TranslationError as exc:  # e.g. a 200 whose body is an error object: nothing to translate
+            self._failed(call, "bad_upstream_body", 502, ex, "")
+            await _respond(send, 502, orjson.dumps(ex.protocol.error_body(502, str(exc))), [(b"content-type", b"application/json")])
+            return
         except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
             self._failed(call, "bad_upstream_body", 502, ex, "")
             message = f"upstream {call.tags.get('deployment_provider')} returned a body that is not valid JSON"
@@ -162,10 +186,12 @@ class Relay:
         await _respond(send, response.status, data, _response_headers(response))
         self._finish(call)
 
-    async def _relay_stream(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool) -> None:
+    async def _relay_stream(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
+                            upstream: WireProtocol, translator=None) -> None:
         await send({"type": "http.response.start", "status": response.status, "headers": _response_headers(response)})
         parser = SSEParser()
-        usage = ex.protocol.stream_usage()
+        usage = upstream.stream_usage()  # the ledger reads the upstream's own events
+        client = translator.stream(ex.body) if translator else None
         try:
             async for chunk in response.content.iter_any():
                 if call.first_token_at is None:
@@ -173,7 +199,11 @@ class Relay:
                 events = parser.feed(chunk)
                 for event in events:
                     usage.feed(event)
-                if strip_usage:
+                if client is not None:
+                    chunk = b"".join(client.feed(event) for event in events)
+                    if not chunk:
+                        continue
+                elif strip_usage:
                     chunk = _without_usage_chunks(events)
                     if not chunk:
                         continue
@@ -181,7 +211,16 @@ class Relay:
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
             call.status = "midstream_error"
             call.tags["error"] = type(exc).__name__
-            await send({"type": "http.response.body", "body": ex.protocol.error_event("upstream stream failed: " + type(exc).__name__), "more_body": True})
+            message = "upstream stream failed: " + type(exc).__name__
+            failed = client.error(message) if client is not None else ex.protocol.error_event(message)
+            await send({"type": "http.response.body", "body": failed, "more_body": True})
+        if client is not None:  # the end of the upstream stream: the client's message_stop / [DONE], or its error
+            rest = parser.flush()
+            for event in rest:
+                usage.feed(event)
+            tail = b"".join(client.feed(event) for event in rest) + client.close()
+            if tail:
+                await send({"type": "http.response.body", "body": tail, "more_body": True})
         report = usage.report()
         self._apply(call, report)
         if call.status == "ok" and not report.complete:
@@ -201,6 +240,11 @@ class Relay:
         if provider.api_key:
             for name, value in AUTH[provider.protocol](provider.api_key):
                 headers[name.decode()] = value.decode()
+        elif ex.forward_client_auth and provider.protocol != ex.protocol.name:
+            key = _client_key(ex.client_headers)  # translated: the client's key, in the upstream protocol's header
+            if key:
+                for name, value in AUTH[provider.protocol](key):
+                    headers[name.decode()] = value.decode()
         elif ex.forward_client_auth:
             for name in CLIENT_AUTH_HEADERS:
                 if name in ex.client_headers:
@@ -254,6 +298,12 @@ class Relay:
     def _finish(self, call: Call) -> None:
         call.ended_at = _now()
         self.record(call)
+
+
+def _client_key(headers: dict[bytes, bytes]) -> str | None:
+    bearer = headers.get(b"authorization", b"")
+    raw = headers.get(b"x-api-key") or headers.get(b"x-goog-api-key") or (bearer[7:] if bearer[:7].lower() == b"bearer " else b"")
+    return raw.decode("latin-1").strip() or None
 
 
 def _now() -> datetime:
