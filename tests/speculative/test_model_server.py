@@ -69,3 +69,28 @@ def test_openai_sdk_through_gateway_to_the_real_model(smollm2, tmp_path):
     with Ledger(ledger, read_only=True) as opened:
         rows = opened.con.execute("SELECT model, input, cache_read, output, status FROM calls ORDER BY started_at").fetchall()
     assert rows == [("smollm2-135m-instruct", prompt_len, 0, reply.usage.completion_tokens, "ok")] * 2
+
+
+def test_anthropic_sdk_through_gateway_translated_to_the_real_model(smollm2, tmp_path):
+    """An Anthropic-format client (as Claude Code is) answered by the OpenAI-compatible local model."""
+    import anthropic
+
+    ledger = tmp_path / "model.duckdb"
+    with ServerThread(smollm2) as server:
+        config = GatewayConfig.from_dict({
+            "ledger": str(ledger),
+            "providers": {"local": {"base_url": server.url, "protocol": "openai-chat"}},
+            "default_providers": {"anthropic-messages": "local"},
+            "ledger_flush_s": 0.05,
+        })
+        with GatewayThread(config) as gateway:
+            client = anthropic.Anthropic(base_url=gateway.url, api_key="x", max_retries=0)
+            msg = client.messages.create(model="smollm2-135m-instruct", max_tokens=16, messages=PROMPT)
+            with client.messages.stream(model="smollm2-135m-instruct", max_tokens=16, messages=PROMPT) as stream:
+                final = stream.get_final_message()
+    assert "Paris" in msg.content[0].text and final.content[0].text == msg.content[0].text
+    prompt_len = int(smollm2.chat_ids(PROMPT).shape[1])
+    assert msg.usage.input_tokens == prompt_len and final.usage.output_tokens == msg.usage.output_tokens
+    with Ledger(ledger, read_only=True) as opened:
+        rows = opened.con.execute("SELECT input, output, status FROM calls ORDER BY started_at").fetchall()
+    assert rows == [(prompt_len, msg.usage.output_tokens, "ok")] * 2
