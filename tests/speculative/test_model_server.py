@@ -20,9 +20,11 @@ PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 class ServerThread:
-    def __init__(self, loaded):
+    def __init__(self, loaded, drafter=None, policy=None):
+        from inferaudit.speculative.engine import KPolicy
+
         self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(ModelServer(loaded).app())
+        self.runner = web.AppRunner(ModelServer(loaded, drafter, policy or KPolicy()).app())
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def __enter__(self):
@@ -94,3 +96,24 @@ def test_anthropic_sdk_through_gateway_translated_to_the_real_model(smollm2, tmp
     with Ledger(ledger, read_only=True) as opened:
         rows = opened.con.execute("SELECT input, output, status FROM calls ORDER BY started_at").fetchall()
     assert rows == [(prompt_len, msg.usage.output_tokens, "ok")] * 2
+
+
+def test_speculative_server_reports_vllm_metrics_that_reach_the_ledger(smollm2, tmp_path):
+    from inferaudit.speculative.drafters import NGramDrafter
+    from inferaudit.speculative.engine import KPolicy
+
+    prompt = [{"role": "user", "content": "Repeat exactly: one two three four, one two three four, one two three four."}]
+    ledger = tmp_path / "spec.duckdb"
+    with ServerThread(smollm2, NGramDrafter(3), KPolicy(k=4)) as server:
+        config = GatewayConfig.from_dict({
+            "ledger": str(ledger), "providers": {"local": {"base_url": server.url, "protocol": "openai-chat"}},
+            "default_providers": {"openai-chat": "local"}, "ledger_flush_s": 0.05})
+        with GatewayThread(config) as gateway:
+            client = openai.OpenAI(base_url=gateway.url + "/v1", api_key="x", max_retries=0)
+            raw = client.chat.completions.with_raw_response.create(model="smollm2-135m-instruct", messages=prompt, max_tokens=30)
+    spec = raw.http_response.json()["metrics"]["speculative_decoding"]
+    assert spec["num_draft_tokens"] > 0 and spec["num_accepted_draft_tokens"] <= spec["num_draft_tokens"]
+    assert spec["mean_acceptance_length"] == pytest.approx(1 + spec["num_accepted_draft_tokens"] / spec["num_spec_steps"])
+    with Ledger(ledger, read_only=True) as opened:
+        row = opened.con.execute("SELECT spec_draft_tokens, spec_accepted_tokens, spec_steps FROM calls").fetchone()
+    assert row == (spec["num_draft_tokens"], spec["num_accepted_draft_tokens"], spec["num_spec_steps"])

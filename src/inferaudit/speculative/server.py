@@ -3,9 +3,11 @@
 One generation at a time (a 135M model on CPU is compute-bound: batching
 would not help here); requests queue on a lock. Usage is exact: prompt
 tokens are the rendered chat template's ids, completion tokens the ids
-generated. Speculative-decoding counters will be reported in vLLM's
-per-request field ``metrics.speculative_decoding`` once the engine drives
-this server.
+generated. With a drafter, each response also carries the speculative
+counters in vLLM's per-request field ``metrics.speculative_decoding``
+(``num_draft_tokens``, ``num_accepted_draft_tokens``, ``num_spec_steps``,
+``mean_acceptance_length``, ``draft_acceptance_rate``), on the JSON body
+and on the stream's final usage chunk, so every server is read the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import orjson
 from aiohttp import web
 
 from .decode import Sampling, decode
+from .drafters import Drafter
+from .engine import KPolicy, SpecStats, speculate
 from .model import LoadedModel
 
 JSON = "application/json"
@@ -31,8 +35,9 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> we
 
 
 class ModelServer:
-    def __init__(self, loaded: LoadedModel):
+    def __init__(self, loaded: LoadedModel, drafter: Drafter | None = None, policy: KPolicy = KPolicy()):
         self.loaded = loaded
+        self.drafter, self.policy = drafter, policy
         self.lock = asyncio.Lock()
         tok = loaded.tokenizer
         self.stop_ids = {i for i in (tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
@@ -73,14 +78,16 @@ class ModelServer:
         if body.get("stream"):
             usage_wanted = bool((body.get("stream_options") or {}).get("include_usage"))
             return await self._stream(request, ids, sampling, rid, created, usage_wanted)
+        stats = SpecStats()
         async with self.lock:
-            tokens = await asyncio.to_thread(lambda: list(decode(self.loaded, ids, sampling, self.stop_ids)))
+            tokens = await asyncio.to_thread(lambda: list(self._generate(ids, sampling, stats)))
         text, finish = self._finish(tokens, sampling)
         reply = {
             "id": rid, "object": "chat.completion", "created": created, "model": self.loaded.name,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
                          "finish_reason": finish}],
             "usage": self._usage(ids, tokens),
+            **self._metrics(stats),
         }
         return web.Response(body=orjson.dumps(reply), content_type=JSON)
 
@@ -96,10 +103,11 @@ class ModelServer:
         queue: asyncio.Queue = asyncio.Queue()
         loop = asyncio.get_running_loop()
         tokens: list[int] = []
+        stats = SpecStats()
         async with self.lock:
             def run() -> None:
                 try:
-                    for token in decode(self.loaded, ids, sampling, self.stop_ids):
+                    for token in self._generate(ids, sampling, stats):
                         loop.call_soon_threadsafe(queue.put_nowait, token)
                 finally:
                     loop.call_soon_threadsafe(queue.put_nowait, None)
@@ -115,10 +123,18 @@ class ModelServer:
         _, finish = self._finish(tokens, sampling)
         await event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if usage_wanted:
-            await event({**base, "choices": [], "usage": self._usage(ids, tokens)})
+            await event({**base, "choices": [], "usage": self._usage(ids, tokens), **self._metrics(stats)})
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
+
+    def _generate(self, ids, sampling: Sampling, stats: SpecStats):
+        if self.drafter is None:
+            return decode(self.loaded, ids, sampling, self.stop_ids)
+        return speculate(self.loaded, self.drafter, ids, sampling, self.stop_ids, self.policy, stats)
+
+    def _metrics(self, stats: SpecStats) -> dict[str, Any]:
+        return {"metrics": {"speculative_decoding": stats.as_vllm()}} if self.drafter is not None else {}
 
     def _text(self, tokens: list[int]) -> str:
         return self.loaded.tokenizer.decode([t for t in tokens if t not in self.stop_ids], skip_special_tokens=True)
@@ -141,5 +157,6 @@ def _plain(message: dict[str, Any]) -> dict[str, str]:
     return {"role": str(message.get("role", "user")), "content": content or ""}
 
 
-def serve(loaded: LoadedModel, host: str = "127.0.0.1", port: int = 8000) -> None:
-    web.run_app(ModelServer(loaded).app(), host=host, port=port, print=None, access_log=None)
+def serve(loaded: LoadedModel, host: str = "127.0.0.1", port: int = 8000, drafter: Drafter | None = None,
+          policy: KPolicy = KPolicy()) -> None:
+    web.run_app(ModelServer(loaded, drafter, policy).app(), host=host, port=port, print=None, access_log=None)
