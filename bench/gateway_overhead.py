@@ -28,13 +28,15 @@ throughput at concurrency 32 is capped by whichever core saturates first,
 which is why the table shows each proxy's CPU per request and share of its
 core. ``--placement shared`` leaves placement to the scheduler.
 
-Rounds run every cell again with the targets in a rotated order; latencies
-are pooled over rounds (p50, p99), throughput is the median of rounds.
-CPU used by processes that are not ours during a cell is measured from
-``/proc/stat``; a cell with more than ``--max-foreign`` cores of it is run
-again (up to twice). Gateway ledger rows are counted after the gateway has
-shut down (its writer flushes on shutdown) and compared with the number of
-requests it answered.
+Rounds run every cell again with the targets in a rotated order. The
+machine is shared, so CPU used by processes that are not ours is measured
+from ``/proc/stat`` during every cell (and a cell waits up to
+``--quiet-wait`` seconds for it to drop first); per cell, only the rounds
+with at most ``--max-foreign`` cores of it count (else the least disturbed
+round, marked †): their latencies are pooled (p50, p99), their throughputs
+give a median. Gateway ledger rows are counted after the gateway has shut
+down (its writer flushes on shutdown) and compared with the number of
+requests it answered (smoke tests and warm-ups included).
 """
 
 from __future__ import annotations
@@ -410,7 +412,8 @@ class Bench:
                 self.unavailable["litellm"] = f"could not be installed: {exc}"
                 return
             if result.returncode != 0 or not exe.exists():
-                tail = " | ".join((result.stderr or result.stdout).strip().splitlines()[-3:])
+                lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if not ln.startswith("WARNING")]
+                tail = " | ".join(ln if len(ln) <= 200 else ln[:200] + " ..." for ln in lines[-2:])
                 self.unavailable["litellm"] = f"could not be installed: pip exit {result.returncode}: {tail}"
                 return
         version = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
@@ -527,14 +530,8 @@ class Bench:
             order = live[rnd % len(live):] + live[:rnd % len(live)]
             for workload, conc in cells:
                 for target in order:
-                    for attempt in range(2):
-                        self.wait_quiet()
-                        r = self.cell(target, workload, conc, a.warmup, a.seconds)
-                        if r["foreign_cores"] <= a.max_foreign:
-                            break
-                        if attempt == 0:
-                            print(f"  (re-running {target} {workload} c={conc}: {r['foreign_cores']:.2f} cores "
-                                  f"used by other processes)", flush=True)
+                    self.wait_quiet()
+                    r = self.cell(target, workload, conc, a.warmup, a.seconds)
                     r["round"] = rnd
                     self.results.setdefault((target, workload, conc), []).append(r)
                     done += 1
@@ -568,6 +565,12 @@ class Bench:
 
     # -- report ------------------------------------------------------------------
 
+    def quiet_runs(self, target: str, workload: str, conc: int) -> list[dict]:
+        """The rounds of a cell that other processes left alone; if none, the least disturbed one."""
+        runs = self.results.get((target, workload, conc), [])
+        quiet = [r for r in runs if r["foreign_cores"] <= self.args.max_foreign]
+        return quiet or sorted(runs, key=lambda r: r["foreign_cores"])[:1]
+
     def report(self, ledger: dict | None) -> str:
         a = self.args
         lines = []
@@ -575,7 +578,8 @@ class Bench:
                     if self.pinned else "no pinning (the scheduler places every process)")
         lines.append(f"machine: {os.cpu_count()} cores; placement: {cpu_note}")
         lines.append(f"cells: {a.warmup:g} s warm-up + {a.seconds:g} s measured, {a.rounds} rounds (target order rotated); "
-                     "latencies pooled over rounds, req/s = median of rounds")
+                     f"per cell, the rounds during which other processes used at most {a.max_foreign:g} cores "
+                     "(else the least disturbed round, marked †): latencies pooled, req/s = median")
         if hasattr(self, "litellm_version"):
             lines.append(f"litellm: {self.litellm_version}")
         lines.append("")
@@ -587,7 +591,7 @@ class Bench:
             for conc in a.concurrency:
                 base = None
                 for target in TARGETS:
-                    runs = self.results.get((target, workload, conc))
+                    runs = self.quiet_runs(target, workload, conc)
                     if not runs:
                         if target in self.unavailable:
                             lines.append(f"| {workload} | {conc} | {target} | — | — | — | — | — | — | — |")
@@ -607,8 +611,13 @@ class Bench:
                     add99 = p99 - base[1] if base else float("nan")
                     self.summary[(workload, conc, target)] = {"add50": add50, "add99": add99, "rps": rps,
                                                               "p50": p50, "p99": p99}
-                    errors = sum(r["errors"] for r in runs)
+                    errors = sum(r["errors"] for r in self.results[(target, workload, conc)])
                     err = f" ({errors} errors)" if errors else ""
+                    if runs[0]["foreign_cores"] > a.max_foreign:
+                        err += " †"
+                    self.summary[(workload, conc, target)]["rounds"] = len(runs)
+                    if target != "direct":
+                        self.summary[(workload, conc, target)]["cpu_us"] = cpu / reqs * 1e6
                     add = ("—", "—") if target == "direct" else (f"{add50:+.2f}", f"{add99:+.2f}")
                     lines.append(f"| {workload} | {conc} | {target}{err} | {p50:.2f} | {p99:.2f} | {add[0]} | {add[1]} "
                                  f"| {rps:,.0f} | {cpu_us} | {busy} |")
@@ -623,13 +632,14 @@ class Bench:
             for conc in a.concurrency:
                 runs = self.results.get(("direct", workload, conc), [])
                 lines.append(f"  {workload} c={conc}: " + ", ".join(f"{pct(r['latencies'], .5):.3f}" for r in runs)
-                             + "   req/s: " + ", ".join(f"{r['done_in_window'] / a.seconds:,.0f}" for r in runs))
+                             + "   req/s: " + ", ".join(f"{r['done_in_window'] / a.seconds:,.0f}" for r in runs)
+                             + "   other processes (cores): " + ", ".join(f"{r['foreign_cores']:.2f}" for r in runs))
         foreign = [r["foreign_cores"] for runs in self.results.values() for r in runs]
         if foreign:
             noisy = sum(f > a.max_foreign for f in foreign)
             lines.append(f"CPU used by other processes during cells: median {statistics.median(foreign):.2f} cores, "
-                         f"max {max(foreign):.2f} cores; {noisy} of {len(foreign)} cells above "
-                         f"{a.max_foreign:g} cores after one re-run")
+                         f"max {max(foreign):.2f} cores; {noisy} of {len(foreign)} cell rounds above "
+                         f"{a.max_foreign:g} cores (left out where a quieter round exists)")
         sizes = {t: statistics.mean(r["avg_bytes"] for (tt, w, c), runs in self.results.items() if tt == t
                                     for r in runs if w == "openai-sse") for t in self.live}
         lines.append("mean OpenAI SSE response size per target (bytes): "
@@ -640,8 +650,13 @@ class Bench:
         lines.append("Targets (inferaudit vs the bare relay): added latency ≤ 1.5x the relay's at p50 and p99; "
                      "throughput ≥ 2/3 of the relay's")
         lines.append("")
-        lines.append("| workload | conc | added p50 ratio | added p99 ratio | throughput ratio | met |")
-        lines.append("|---|---:|---:|---:|---:|---|")
+        lines.append("(a ratio is gateway ÷ relay; where the relay adds under 0.1 ms, the ratio is n/a and the "
+                     "gateway must add under 0.15 ms too. 'CPU capacity' = relay CPU per request ÷ gateway CPU per "
+                     "request: the throughput ratio with both proxies saturating their core, for when the relay's "
+                     "req/s is capped by CPU 0 instead)")
+        lines.append("")
+        lines.append("| workload | conc | added p50 ratio | added p99 ratio | throughput ratio | CPU capacity | met |")
+        lines.append("|---|---:|---:|---:|---:|---:|---|")
         all_met = True
         for workload in WORKLOADS:
             for conc in a.concurrency:
@@ -649,14 +664,18 @@ class Bench:
                 r = self.summary.get((workload, conc, "relay"))
                 if not g or not r:
                     continue
-                r50 = g["add50"] / r["add50"] if r["add50"] > 0 else float("inf")
-                r99 = g["add99"] / r["add99"] if r["add99"] > 0 else float("inf")
+                def ratio(key: str) -> tuple[str, bool]:
+                    if r[key] < 0.1:
+                        return "n/a", g[key] < 0.15
+                    return f"{g[key] / r[key]:.2f}x", g[key] / r[key] <= 1.5
+                (r50, ok50), (r99, ok99) = ratio("add50"), ratio("add99")
                 tput = g["rps"] / r["rps"] if r["rps"] else 0.0
-                checks = [("p50", r50 <= 1.5), ("p99", r99 <= 1.5), ("req/s", tput >= 2 / 3)]
+                capacity = r["cpu_us"] / g["cpu_us"] if g.get("cpu_us") else 0.0
+                checks = [("p50", ok50), ("p99", ok99), ("req/s", tput >= 2 / 3)]
                 missed = [n for n, good in checks if not good]
                 all_met &= not missed
                 verdict = "yes" if not missed else "no (" + ", ".join(missed) + ")"
-                lines.append(f"| {workload} | {conc} | {r50:.2f}x | {r99:.2f}x | {tput:.2f}x | {verdict} |")
+                lines.append(f"| {workload} | {conc} | {r50} | {r99} | {tput:.2f}x | {capacity:.2f}x | {verdict} |")
         lines.append("")
         lines.append("all targets met" if all_met else "targets NOT all met")
         if ledger:
@@ -675,12 +694,12 @@ def main() -> None:
     parser.add_argument("role_args", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per cell")
     parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per cell (connections open here)")
-    parser.add_argument("--rounds", type=int, default=2, help="times every cell runs (target order rotated)")
+    parser.add_argument("--rounds", type=int, default=3, help="times every cell runs (target order rotated)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--placement", choices=("pinned", "shared"), default="pinned")
     parser.add_argument("--max-foreign", type=float, default=0.3,
-                        help="re-run a cell when other processes used more than this many cores during it")
-    parser.add_argument("--quiet-wait", type=float, default=15.0,
+                        help="a round of a cell is 'quiet' when other processes used at most this many cores during it")
+    parser.add_argument("--quiet-wait", type=float, default=4.0,
                         help="most seconds to wait before a cell for other processes to quieten down")
     parser.add_argument("--targets", nargs="+", choices=TARGETS[1:], default=list(TARGETS[1:]),
                         help="proxies to measure (direct always runs)")
