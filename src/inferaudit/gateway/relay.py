@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
@@ -267,7 +266,7 @@ class Relay:
         if deployment.model != ex.model:
             tags["alias"] = ex.model
         call = Call(
-            call_id=f"gateway:{uuid.uuid4().hex}", source="gateway",
+            call_id=f"gateway:{random.getrandbits(128):032x}", source="gateway",
             provider=provider.name if provider.name in PRICED_PROVIDERS else None,
             model=deployment.model, harness=a.harness, tokens=Tokens(),
             run_id=a.run or (f"task:{a.task}" if a.task else None), session_id=a.run,

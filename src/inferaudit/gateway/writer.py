@@ -25,10 +25,18 @@ from pathlib import Path
 import orjson
 
 from ..ledger import Ledger, LedgerError
-from ..ledger.staging import StageWriter, call_row, load_staged
+from ..ledger.staging import StageWriter, call_row, load_new_calls
 from ..usage import Call
 
 log = logging.getLogger("inferaudit.gateway.writer")
+
+
+def _lower_priority() -> None:
+    """Run the writer (and the DuckDB threads it starts) below the request path's priority."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
 
 
 class LedgerWriter:
@@ -83,15 +91,23 @@ class LedgerWriter:
     # -- writer thread -----------------------------------------------------------
 
     def _run(self) -> None:
+        _lower_priority()
         while True:
-            self._wake.wait(self.flush_s)
+            # wait for a full batch or the flush interval: writing every few rows would cost a
+            # DuckDB merge each, on the same cores as the request path
+            if len(self._queue) < self.batch_rows:
+                self._wake.wait(self.flush_s)
             self._wake.clear()
             stopping = self._stop.is_set()
             self._replay_spill()
-            while self._queue:
+            for _ in range(max(1, len(self._queue) // self.batch_rows)):
+                if not self._queue:
+                    break
                 batch = [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
                 self._write(batch)
             if stopping:
+                while self._queue:
+                    self._write([self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))])
                 return
 
     def _open(self) -> Ledger | None:
@@ -123,7 +139,7 @@ class LedgerWriter:
             return False
         try:
             ledger.con.execute("BEGIN")
-            load_staged(ledger.con, stage)
+            load_new_calls(ledger.con, stage)
             ledger.bump_generation()
             ledger.con.execute("COMMIT")
             return True

@@ -196,3 +196,15 @@ def load_staged(con: duckdb.DuckDBPyConnection, directory: Path) -> dict[str, in
         counts[table] = con.execute(_MERGE_SQL[table].format(reader=reader)).fetchone()[0]
     return counts
 
+
+
+def load_new_calls(con: duckdb.DuckDBPyConnection, directory: Path) -> int:
+    """Insert staged calls whose ids are new; a call already in the ledger is left as it is.
+
+    For writers whose rows are complete and uniquely keyed (the gateway, a spill replay): no
+    merge needed, so no GROUP BY and no update, which keeps each batch cheap.
+    """
+    reader = _reader(directory, "calls")
+    if reader is None:
+        return 0
+    return con.execute(f"INSERT OR IGNORE INTO calls BY NAME SELECT * FROM {reader}").fetchone()[0]

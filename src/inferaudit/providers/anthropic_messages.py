@@ -96,6 +96,8 @@ class MessagesStreamUsage:
         self._server_tools = 0
 
     def feed(self, event: SSEEvent) -> None:
+        if event.event is not None and event.event not in _HANDLERS:
+            return  # content_block_delta, ping, ...: nothing for the ledger, and most of a stream
         data = loads(event.data)
         if not isinstance(data, dict):
             return

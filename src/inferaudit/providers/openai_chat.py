@@ -109,6 +109,11 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, (int, str)) or value is None else repr(value)
 
 
+# substrings without which a chunk after the first carries nothing the ledger reads
+_WORTH_PARSING = ('"usage"', '"tool_calls"', '"function_call"', '"finish_reason":"', '"finish_reason": "', '"error"',
+                  '"metrics"', '"timings"')
+
+
 class ChatStreamUsage:
     """Usage of one Chat Completions stream, from its chunks in order."""
 
@@ -119,10 +124,13 @@ class ChatStreamUsage:
         self._tools: set[tuple[Any, Any]] = set()
 
     def feed(self, event: SSEEvent) -> None:
-        if event.data == DONE:
+        data = event.data
+        if data == DONE:
             self._report.complete = True
             return
-        chunk = loads(event.data)
+        if self._report.response_id is not None and not any(mark in data for mark in _WORTH_PARSING):
+            return  # a plain content delta: nothing in it for the ledger (most of a stream)
+        chunk = loads(data)
         if not isinstance(chunk, dict):
             return
         report = self._report
@@ -142,7 +150,8 @@ class ChatStreamUsage:
                 self._tools.add((_key(choice.get("index")), "function_call"))
         if isinstance(chunk.get("usage"), dict):
             self._usage = chunk["usage"]
-        self._server.update(server_extras(chunk))
+        if "metrics" in chunk or "timings" in chunk:
+            self._server.update(server_extras(chunk))
 
     def report(self) -> UsageReport:
         report = self._report
