@@ -1,0 +1,51 @@
+"""The ledger writer: rows spill to disk while the database cannot be opened, and replay exactly once."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from inferaudit.gateway.writer import LedgerWriter
+from inferaudit.ledger import Ledger
+from inferaudit.usage import Call, Tokens
+
+
+def call(i: int) -> Call:
+    return Call(call_id=f"gateway:test-{i}", source="gateway", provider="openai", model="gpt-4o-mini",
+                harness="test", tokens=Tokens(input=i, output=1), started_at=datetime.now(timezone.utc))
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_rows_spill_while_the_ledger_is_unavailable_and_replay_once(tmp_path):
+    ledger = tmp_path / "ledger.duckdb"
+    ledger.mkdir()  # a directory where the database file should be: DuckDB cannot open it
+    writer = LedgerWriter(ledger, batch_rows=10, flush_s=0.05, spill_dir=tmp_path / "spill")
+    writer.start()
+    for i in range(25):
+        writer.submit(call(i))
+    wait_for(lambda: writer.spilled == 25)
+    assert sorted(p.suffix for p in (tmp_path / "spill").iterdir()) == [".ndjson"] * 3
+    ledger.rmdir()  # the database is back
+    writer.submit(call(25))
+    wait_for(lambda: writer.written == 1 and not list((tmp_path / "spill").glob("*.ndjson")))
+    writer.close()
+    with Ledger(ledger, read_only=True) as opened:
+        ids = [r[0] for r in opened.con.execute("SELECT call_id FROM calls ORDER BY input").fetchall()]
+    assert ids == [f"gateway:test-{i}" for i in range(26)]  # every row once
+
+
+def test_a_full_queue_goes_to_disk_not_to_waste(tmp_path):
+    writer = LedgerWriter(tmp_path / "l.duckdb", batch_rows=1000, flush_s=60, max_rows=5, spill_dir=tmp_path / "spill")
+    for i in range(8):  # not started: nothing drains the queue
+        writer.submit(call(i))
+    assert writer.pending == 5 and writer.spilled == 3
+    writer.start()
+    writer.close()  # flushes the queue and, first, replays the spill
+    with Ledger(tmp_path / "l.duckdb", read_only=True) as opened:
+        assert opened.con.execute("SELECT count(DISTINCT call_id) FROM calls").fetchone()[0] == 8
