@@ -10,13 +10,12 @@ prompt the upstream counted, and output (reasoning included) is kept as is.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
-import orjson
 
 from ..providers import PROTOCOLS
+from ..providers._common import dumps, loads  # noqa: F401  (re-exported for the translators)
 
 # OpenAI finish_reason -> Anthropic stop_reason
 STOP_REASONS = {
@@ -54,20 +53,6 @@ def text(value: Any) -> str | None:
 def count(value: Any) -> int:
     """A token count, or 0 for anything that is not a non-negative integer."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def loads(data: str | bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-
-
-def dumps(obj: Any) -> str:
-    try:
-        return orjson.dumps(obj).decode()
-    except TypeError:  # integers beyond 64 bits, which only a broken upstream sends
-        return json.dumps(obj, default=repr)
 
 
 def arguments_object(raw: Any) -> dict[str, Any]:
