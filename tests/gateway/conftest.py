@@ -61,6 +61,8 @@ def gateway(emulator, tmp_path):
     class Running(GatewayThread):
         def rows(self):
             self.__exit__(None, None, None)
+            if not ledger.exists():
+                return []  # nothing was ever written, so no ledger was created
             with Ledger(ledger, read_only=True) as l:
                 cur = l.con.execute("SELECT * FROM calls ORDER BY started_at, attempt")
                 names = [d[0] for d in cur.description]

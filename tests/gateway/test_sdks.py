@@ -177,3 +177,16 @@ def test_metrics_and_health(gateway, emulator):
     assert 'inferaudit_tokens_total{bucket="input",feature="",model=' in text
     assert "inferaudit_request_seconds_bucket" in text
     assert http("GET", gateway.url + "/healthz").json()["status"] == "ok"
+
+
+def test_count_tokens_forwarded_to_anthropic_and_refused_cleanly_elsewhere(gateway, tmp_path, config_for):
+    client = anthropic_client(gateway)
+    counted = client.messages.count_tokens(model="claude-haiku-4-5", messages=[{"role": "user", "content": "count me"}])
+    assert counted.input_tokens > 0
+    assert gateway.rows() == []  # counting is free: not a ledger row
+    other = config_for(tmp_path / "o.duckdb", default_providers={"anthropic-messages": "openai"})
+    from inferaudit.testing.gateway import GatewayThread
+
+    with GatewayThread(other) as second:
+        reply = http("POST", second.url + "/v1/messages/count_tokens", b'{"model": "m", "messages": []}')
+    assert reply.status_code == 404 and reply.json()["type"] == "error" and "openai-chat" in reply.json()["error"]["message"]

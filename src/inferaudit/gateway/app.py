@@ -171,6 +171,10 @@ class Gateway:
 
     async def _count_tokens(self, path: str, raw: bytes, headers: dict, provider: Provider, send: Send, key) -> None:
         """Counting tokens is free and not a completion: forwarded as is, not a ledger row."""
+        if provider.protocol != "anthropic-messages":
+            message = f"count_tokens is answered only by Anthropic upstreams; {provider.name!r} speaks {provider.protocol}"
+            await _respond(send, 404, orjson.dumps(PROTOCOLS["anthropic-messages"].error_body(404, message)), JSON)
+            return
         out = {"content-type": "application/json", "anthropic-version": headers.get(b"anthropic-version", b"2023-06-01").decode()}
         if provider.api_key:
             out["x-api-key"] = provider.api_key
