@@ -190,3 +190,27 @@ def test_count_tokens_forwarded_to_anthropic_and_refused_cleanly_elsewhere(gatew
     with GatewayThread(other) as second:
         reply = http("POST", second.url + "/v1/messages/count_tokens", b'{"model": "m", "messages": []}')
     assert reply.status_code == 404 and reply.json()["type"] == "error" and "openai-chat" in reply.json()["error"]["message"]
+
+
+def test_a_client_that_leaves_mid_stream_still_gets_its_call_recorded_exactly(gateway, emulator):
+    """The gateway reads the upstream to its end, so the row holds what the upstream billed."""
+    import http.client
+    import time as _time
+    from urllib.parse import urlparse
+
+    url = urlparse(gateway.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = json.dumps({"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "slow"}]})
+    conn.request("POST", "/v1/chat/completions", body=body,
+                 headers={"content-type": "application/json", "x-emulator-fault": "pace:100"})
+    response = conn.getresponse()
+    assert response.status == 200
+    response.read1(64)  # the first bytes arrive...
+    conn.sock.close()  # ...and the client is gone
+    conn.close()
+    deadline = _time.time() + 10
+    while emulator.requests[-1].outcome == "pending" and _time.time() < deadline:
+        _time.sleep(0.05)
+    (row,) = gateway.rows()
+    assert row["status"] in ("ok", "client_disconnected")
+    assert tokens_of(row) == emulator.requests[-1].usage  # every token the upstream sent, none lost

@@ -182,14 +182,29 @@ class Relay:
             await _respond(send, 502, orjson.dumps(ex.protocol.error_body(502, message)), [(b"content-type", b"application/json")])
             return
         self._apply(call, report)
-        await _respond(send, response.status, data, _response_headers(response))
-        self._finish(call)
+        try:
+            await _respond(send, response.status, data, _response_headers(response))
+        finally:  # recorded even if the client left before reading it: the upstream billed it
+            self._finish(call)
 
     async def _relay_stream(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
                             upstream: WireProtocol, translator=None) -> None:
+        usage = upstream.stream_usage()  # the ledger reads the upstream's own events
+        try:
+            await self._pump(ex, response, call, send, strip_usage, usage, translator)
+        except BaseException:
+            # the client went away, or the server cancelled us: the upstream still billed what it sent
+            if call.status == "ok":
+                call.status = "client_disconnected"
+            raise
+        finally:
+            self._apply(call, usage.report())
+            self._finish(call)
+
+    async def _pump(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
+                    usage, translator) -> None:
         await send({"type": "http.response.start", "status": response.status, "headers": _response_headers(response)})
         parser = SSEParser()
-        usage = upstream.stream_usage()  # the ledger reads the upstream's own events
         client = translator.stream(ex.body) if translator else None
         try:
             async for chunk in response.content.iter_any():
@@ -220,12 +235,9 @@ class Relay:
             tail = b"".join(client.feed(event) for event in rest) + client.close()
             if tail:
                 await send({"type": "http.response.body", "body": tail, "more_body": True})
-        report = usage.report()
-        self._apply(call, report)
-        if call.status == "ok" and not report.complete:
+        if call.status == "ok" and not usage.report().complete:
             call.status = "incomplete_stream"
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-        self._finish(call)
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -295,6 +307,8 @@ class Relay:
         return http_status, body, [(b"content-type", b"application/json")], None
 
     def _finish(self, call: Call) -> None:
+        if call.ended_at is not None:
+            return  # already recorded
         call.ended_at = _now()
         self.record(call)
 
