@@ -215,6 +215,60 @@ def serve_model(
     serve(loaded, host, port, drafter, KPolicy(k=k, adaptive=adaptive))
 
 
+spec_app = typer.Typer(help="Speculative decoding: advice from acceptance and cost.", no_args_is_help=True)
+app.add_typer(spec_app, name="spec")
+
+
+@spec_app.command("advise")
+def spec_advise(
+    drafter: list[str] = typer.Option([], "--drafter", help="NAME:ALPHA:C (per-token acceptance, T_draft/T_target); repeatable"),
+    from_ledger: bool = typer.Option(False, "--from-ledger", help="Acceptance per model from speculative counters in the ledger"),
+    c: float = typer.Option(0.0, "--c", help="Drafter cost ratio for --from-ledger drafters (n-gram: about 0)"),
+    k_max: int = typer.Option(8, "--k-max"),
+    ledger_path: Optional[Path] = typer.Option(None, "--ledger", help=LEDGER_HELP),
+) -> None:
+    """Predict the speedup S(K) per drafter and pick the drafter and K."""
+    from rich.table import Table
+
+    from .speculative.advisor import Candidate, advise, alpha_from_rate
+
+    candidates = []
+    for spec in drafter:
+        parts = spec.split(":")
+        try:
+            name, alpha, cost = parts[0], float(parts[1]), float(parts[2])
+            if len(parts) != 3 or not 0 <= alpha <= 1 or cost < 0:
+                raise ValueError
+        except (IndexError, ValueError):
+            err.print(f"[red]error:[/] --drafter {spec!r}: expected NAME:ALPHA:C with 0 <= ALPHA <= 1 and C >= 0")
+            raise typer.Exit(2) from None
+        candidates.append(Candidate(name, alpha, cost))
+    if from_ledger:
+        with Ledger(ledger_path, read_only=True) as ledger:
+            rows = ledger.con.execute(
+                """SELECT model, sum(spec_draft_tokens), sum(spec_accepted_tokens), sum(spec_steps) FROM calls
+                   WHERE spec_draft_tokens > 0 AND spec_steps > 0 GROUP BY model""").fetchall()
+        if not rows:
+            err.print("no acceptance data: no call in the ledger carries speculative counters")
+            raise typer.Exit(1)
+        for model, drafted, accepted, steps in rows:
+            alpha = alpha_from_rate(accepted / drafted, drafted / steps)
+            candidates.append(Candidate(f"{model} (ledger)", alpha, c))
+    if not candidates:
+        err.print("[red]error:[/] give --drafter NAME:ALPHA:C or --from-ledger")
+        raise typer.Exit(2)
+    advice = advise(candidates, k_max=k_max)
+    table = Table(title="Predicted speedup S(K)", header_style="bold")
+    table.add_column("drafter")
+    for k in range(1, k_max + 1):
+        table.add_column(f"K={k}", justify="right")
+    for name, row in advice.table.items():
+        table.add_row(name, *(f"{v:.2f}" for v in row))
+    out = Console()
+    out.print(table)
+    out.print(advice.reason, highlight=False)
+
+
 def _has(module: str) -> bool:
     import importlib.util
 

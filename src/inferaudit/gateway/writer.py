@@ -76,7 +76,8 @@ class LedgerWriter:
         """Write everything queued (spilling what the database refuses), then close the ledger."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
         if self._queue:  # the thread could not finish in time: nothing may be lost
             self._spill_rows(list(self._queue))
             self._queue.clear()
