@@ -22,9 +22,9 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/inferaudit audit data/samples --ledger .demo/ledger.duckdb --html report.html --json-out report.json
 
-## browser: Debian's Chromium for the HTML report test (skipped when it cannot be installed)
+## browser: Debian's Chromium (HTML report test) and promtool (alert rules test); skipped when not installable
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"; }
+	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium prometheus >/dev/null) || echo "chromium/prometheus not installed: their tests will be skipped"; }
 
 ## tools: harness CLIs the end-to-end tests drive (npm registry)
 CLAUDE_CODE_VERSION ?= 2.1.197

@@ -269,6 +269,40 @@ def spec_advise(
     out.print(advice.reason, highlight=False)
 
 
+@spec_app.command("alerts")
+def spec_alerts(
+    threshold: float = typer.Option(0.60, "--threshold", help="Draft acceptance rate (accepted / drafted), not alpha"),
+    window_minutes: float = typer.Option(60, "--window", help="Minutes before the latest speculative call"),
+    min_drafted: int = typer.Option(200, "--min-drafted", help="Ignore slices with fewer drafted tokens"),
+    ledger_path: Optional[Path] = typer.Option(None, "--ledger", help=LEDGER_HELP),
+) -> None:
+    """Slices (model x feature) whose draft acceptance rate fell below the threshold; exit 1 when any fires."""
+    from datetime import timedelta
+
+    from rich.table import Table
+
+    from .speculative.alerts import firing, slices
+
+    with Ledger(ledger_path, read_only=True) as ledger:
+        found = slices(ledger.con, timedelta(minutes=window_minutes))
+    if not found:
+        err.print("no acceptance data: no call in the ledger carries speculative counters")
+        raise typer.Exit(0)
+    alerts = firing(found, threshold, min_drafted)
+    table = Table(title=f"Draft acceptance per slice (last {window_minutes:g} min; alert below {threshold:.2f})",
+                  header_style="bold")
+    for col in ("model", "feature", "calls", "drafted", "accepted", "rate", "mean accepted length", ""):
+        table.add_column(col, justify="left" if col in ("model", "feature", "") else "right")
+    for s in found:
+        mal = 1 + s.accepted / s.steps if s.steps else 0
+        flag = "[red]ALERT[/]" if s in alerts else ("[dim]too few drafts[/]" if s.drafted < min_drafted else "ok")
+        table.add_row(str(s.model), str(s.feature or "-"), f"{s.calls}", f"{s.drafted:,}", f"{s.accepted:,}",
+                      f"{s.rate:.2f}", f"{mal:.2f}", flag)
+    Console().print(table)
+    if alerts:
+        raise typer.Exit(1)
+
+
 def _has(module: str) -> bool:
     import importlib.util
 

@@ -25,6 +25,11 @@ class Metrics:
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.ttft = Histogram("inferaudit_time_to_first_token_seconds", "Time to the first streamed byte", labels,
                               buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.spec_draft = Counter("inferaudit_spec_draft_tokens", "Speculative draft tokens proposed", labels,
+                                  registry=self.registry)
+        self.spec_accepted = Counter("inferaudit_spec_accepted_tokens", "Speculative draft tokens accepted", labels,
+                                     registry=self.registry)
+        self.spec_steps = Counter("inferaudit_spec_steps", "Speculative verification steps", labels, registry=self.registry)
         self.upstream_errors = Counter("inferaudit_upstream_errors", "Upstream failures by kind",
                                        ("provider", "kind"), registry=self.registry)
 
@@ -41,6 +46,10 @@ class Metrics:
             self.latency.labels(*labels).observe((call.ended_at - call.started_at).total_seconds())
         if call.started_at and call.first_token_at:
             self.ttft.labels(*labels).observe((call.first_token_at - call.started_at).total_seconds())
+        if call.spec_draft_tokens:
+            self.spec_draft.labels(*labels).inc(call.spec_draft_tokens)
+            self.spec_accepted.labels(*labels).inc(call.spec_accepted_tokens or 0)
+            self.spec_steps.labels(*labels).inc(call.spec_steps or 0)
         if call.status != "ok":
             self.upstream_errors.labels(call.provider or "", call.status).inc()
 
