@@ -28,8 +28,9 @@ browser:
 
 ## tools: harness CLIs the end-to-end tests drive (npm registry)
 CLAUDE_CODE_VERSION ?= 2.1.197
+CODEX_VERSION ?= 0.169.0
 tools:
-	@[ -x .tools/node_modules/.bin/claude ] || npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) || echo "npm install failed: Claude Code tests will be skipped"
+	@[ -x .tools/node_modules/.bin/claude ] && [ -x .tools/node_modules/.bin/codex ] || npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) || echo "npm install failed: CLI tests will be skipped"
 
 ## test: the whole suite (browser and CLI tests included)
 test: install-test browser tools
