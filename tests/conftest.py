@@ -36,3 +36,18 @@ def ledger(tmp_path):
 
     with Ledger(tmp_path / "ledger.duckdb") as opened:
         yield opened
+
+
+@pytest.fixture
+def harness_cli():
+    """``harness_cli("claude")``: the path of a harness CLI installed by `make tools` (or on PATH), else skip."""
+    import shutil
+
+    def find(name: str) -> str:
+        local = ROOT / ".tools" / "node_modules" / ".bin" / name
+        found = str(local) if local.exists() else shutil.which(name)
+        if not found:
+            pytest.skip(f"{name} CLI not installed (`make tools` installs the pinned npm packages); CI installs it")
+        return found
+
+    return find

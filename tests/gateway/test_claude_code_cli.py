@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,16 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.cli
 
 
-def claude_binary() -> str:
-    local = ROOT / ".tools" / "node_modules" / ".bin" / "claude"
-    found = str(local) if local.exists() else shutil.which("claude")
-    if not found:
-        pytest.skip("Claude Code CLI not installed (`make tools` installs @anthropic-ai/claude-code); CI installs it")
-    return found
 
-
-def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path, config_for):
-    claude = claude_binary()
+def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path, config_for, harness_cli):
+    claude = harness_cli("claude")
     ledger = tmp_path / "cc.duckdb"
     home = tmp_path / "home"
     home.mkdir()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,16 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.cli
 
 
-def codex_binary() -> str:
-    local = ROOT / ".tools" / "node_modules" / ".bin" / "codex"
-    found = str(local) if local.exists() else shutil.which("codex")
-    if not found:
-        pytest.skip("Codex CLI not installed (`make tools` installs @openai/codex); CI installs it")
-    return found
 
-
-def test_codex_exec_one_turn_is_recorded_exactly(emulator, tmp_path):
-    codex = codex_binary()
+def test_codex_exec_one_turn_is_recorded_exactly(emulator, tmp_path, harness_cli):
+    codex = harness_cli("codex")
     ledger = tmp_path / "codex.duckdb"
     config = GatewayConfig.from_dict({
         "ledger": str(ledger), "ledger_flush_s": 0.05,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -30,13 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.cli
 USAGE = {"input": 300, "cache_read": 1792, "cache_write_5m": 64, "output": 40}
 
-
-def claude_binary() -> str:
-    local = ROOT / ".tools" / "node_modules" / ".bin" / "claude"
-    found = str(local) if local.exists() else shutil.which("claude")
-    if not found:
-        pytest.skip("Claude Code CLI not installed (`make tools` installs @anthropic-ai/claude-code)")
-    return found
 
 
 class Bridge:
@@ -97,10 +89,10 @@ class Bridge:
             return out
 
 
-def test_claude_code_turn_with_a_tool_round_trip_on_an_openai_upstream(tmp_path):
+def test_claude_code_turn_with_a_tool_round_trip_on_an_openai_upstream(tmp_path, harness_cli):
     from inferaudit.testing import EmulatorThread
 
-    claude = claude_binary()
+    claude = harness_cli("claude")
     home = tmp_path / "home"
     home.mkdir()
     usage = ",".join(f"{k}={v}" for k, v in USAGE.items())
