@@ -11,6 +11,7 @@ import anthropic
 import openai
 import pytest
 
+from inferaudit.ledger import Ledger
 from inferaudit.usage import BUCKETS, Tokens
 
 
@@ -214,3 +215,29 @@ def test_a_client_that_leaves_mid_stream_still_gets_its_call_recorded_exactly(ga
     (row,) = gateway.rows()
     assert row["status"] in ("ok", "client_disconnected")
     assert tokens_of(row) == emulator.requests[-1].usage  # every token the upstream sent, none lost
+
+
+def test_virtual_keys_size_limit_and_unknown_models(emulator, tmp_path, config_for, monkeypatch):
+    from inferaudit.testing.gateway import GatewayThread
+
+    monkeypatch.setenv("TEAM_KEY", "sk-team-123")
+    config = config_for(tmp_path / "k.duckdb", keys=[{"key_env": "TEAM_KEY", "user": "search-bot", "team": "search"}],
+                        max_body_bytes=2000, models={"fast": [{"provider": "openai", "model": "gpt-4o-mini"}]},
+                        default_providers={})
+    with GatewayThread(config) as gw:
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=gw.url + "/v1", api_key="wrong", max_retries=0).chat.completions.create(
+                model="fast", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(anthropic.AuthenticationError):
+            anthropic.Anthropic(base_url=gw.url, api_key="wrong", max_retries=0).messages.create(
+                model="fast", max_tokens=5, messages=[{"role": "user", "content": "x"}])
+        good = openai.OpenAI(base_url=gw.url + "/v1", api_key="sk-team-123", max_retries=0)
+        good.chat.completions.create(model="fast", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(openai.NotFoundError):
+            good.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
+        with pytest.raises(openai.APIStatusError) as big:
+            good.chat.completions.create(model="fast", messages=[{"role": "user", "content": "x" * 5000}])
+        assert big.value.status_code == 413
+    with Ledger(tmp_path / "k.duckdb", read_only=True) as opened:
+        rows = opened.con.execute("SELECT user_id, json_extract_string(tags, '$.team') FROM calls").fetchall()
+    assert rows == [("search-bot", "search")]  # only the authorised, routable, small request reached upstream
