@@ -5,7 +5,7 @@ import json
 import pytest
 
 from inferaudit.audit import run_audit
-from inferaudit.ledger import ingest
+from inferaudit.ledger import Ledger, ingest
 from inferaudit.pricing import PriceBook
 from inferaudit.sources import discover
 from inferaudit.sources.base import Cursor
@@ -153,3 +153,20 @@ def test_override_prices_reprice_history(ledger, samples, tmp_path):
     assert t["cost_usd"] == pytest.approx((802635 * 1 + 13176832 * 0.1 + 73456 * 10) / 1e6)
     report = run_audit(ledger, PriceBook.load(prices))
     assert report["prices"][0]["origin"].startswith("override")
+
+
+def test_calls_without_a_run_are_runs_of_their_own(ledger, tmp_path):
+    from inferaudit.gateway.writer import LedgerWriter
+    from inferaudit.usage import Tokens
+
+    ledger.close()
+    writer = LedgerWriter(ledger.path, flush_s=0.01)
+    for i, model in enumerate(["claude-haiku-4-5", "claude-haiku-4-5", "gpt-4o-mini"]):
+        writer.submit(Call(call_id=f"g{i}", source="gateway", provider="anthropic" if "claude" in model else "openai",
+                           model=model, harness="sdk", tokens=Tokens(input=1000, output=100)))
+    writer.start()
+    writer.close()
+    with Ledger(ledger.path) as reopened:
+        triples = {t["model"]: t for t in run_audit(reopened)["triples"]}
+    assert set(triples) == {"claude-haiku-4-5", "gpt-4o-mini"}
+    assert triples["claude-haiku-4-5"]["runs"] == 2 and triples["claude-haiku-4-5"]["calls_per_run"] == 1

@@ -36,6 +36,7 @@ def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path, config_for
     result = json.loads(done.stdout)
     assert result["subtype"] == "success" and result["result"]
     with Ledger(ledger) as opened:
+        runs = opened.con.execute("SELECT DISTINCT run_id, user_id FROM calls").fetchall()
         rows = opened.con.execute("SELECT harness, status, model, input, cache_read, output FROM calls").fetchall()
         assert rows and all(h == "claude-code" and s == "ok" and m == "claude-haiku-4-5" for h, s, m, *_ in rows)
         usage = result["usage"]
@@ -43,5 +44,7 @@ def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path, config_for
         assert sum(r[4] for r in rows) == usage["cache_read_input_tokens"]
         assert sum(r[5] for r in rows) == usage["output_tokens"]
         report = run_audit(opened)
+    # one run, named as the log importer names this session; the user is the device, not the session
+    assert runs == [(f"claude-code:{result['session_id']}", runs[0][1])] and runs[0][1].startswith("device:")
     # our price book and Claude Code's own cost agree on what these calls cost
     assert report["totals"]["cost_usd"] == pytest.approx(result["total_cost_usd"], rel=1e-6)

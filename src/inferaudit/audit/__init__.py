@@ -24,6 +24,7 @@ from .triples import DIMENSIONS, annotate_pareto, group_runs, headline, triple_m
 __all__ = ["DIMENSIONS", "cached_audit", "run_audit"]
 
 MAX_PROBLEMS = 200
+REVISION = 2  # bump when the audit's logic changes, so reports cached by an older release are not reused
 
 
 def run_audit(
@@ -84,7 +85,7 @@ def cached_audit(
     import orjson
 
     book = book or PriceBook.load()
-    key = hashlib.sha1(orjson.dumps([list(by), benchmark, within_points, book.fingerprint(), __version__])).hexdigest()
+    key = hashlib.sha1(orjson.dumps([list(by), benchmark, within_points, book.fingerprint(), __version__, REVISION])).hexdigest()
     cached = ledger.cached_report(key)
     if cached is not None:
         return orjson.loads(cached)

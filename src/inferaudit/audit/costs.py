@@ -45,7 +45,8 @@ def create_priced_calls(con: duckdb.DuckDBPyConnection, book: PriceBook) -> dict
     con.execute(
         f"""CREATE TEMP VIEW priced_calls AS
         WITH c AS (
-            SELECT *, input + cache_read + cache_write_5m + cache_write_1h AS prompt,
+            SELECT * REPLACE (coalesce(run_id, call_id) AS run_id),  -- a call with no run is a run of its own
+                   input + cache_read + cache_write_5m + cache_write_1h AS prompt,
                    coalesce(CAST(coalesce(started_at, ended_at) AT TIME ZONE 'UTC' AS DATE), DATE '{NO_DAY}') AS day
             FROM calls
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,13 @@ USER_AGENTS: dict[str, str] = {
     "mini-swe-agent": "mini-swe-agent",
     "openai/python": "openai-python",
     "anthropic/python": "anthropic-python",
+}
+
+
+# harnesses that name their session in a header: the run id matches what their log importer uses,
+# so a session seen both through the gateway and in its logs is one run
+SESSION_HEADERS: dict[bytes, str] = {
+    b"x-claude-code-session-id": "claude-code:{}",
 }
 
 
@@ -49,10 +57,18 @@ def from_request(headers: dict[bytes, bytes], body: dict[str, Any], key_user: st
         user=header(HEADER_USER) or _body_user(body) or key_user,
         feature=header(HEADER_FEATURE),
         task=header(HEADER_TASK),
-        run=header(HEADER_RUN),
+        run=header(HEADER_RUN) or _session_run(headers),
         harness=header(HEADER_HARNESS) or _harness_from_agent(header(b"user-agent")),
         tags=tags,
     )
+
+
+def _session_run(headers: dict[bytes, bytes]) -> str | None:
+    for name, pattern in SESSION_HEADERS.items():
+        value = headers.get(name)
+        if value:
+            return pattern.format(value.decode("utf-8", "replace"))
+    return None
 
 
 def _body_user(body: dict[str, Any]) -> str | None:
@@ -61,8 +77,22 @@ def _body_user(body: dict[str, Any]) -> str | None:
         return user
     metadata = body.get("metadata")  # Anthropic messages
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str):
-        return metadata["user_id"]
+        return _structured_user(metadata["user_id"])
     return None
+
+
+def _structured_user(raw: str) -> str:
+    """Claude Code packs JSON into ``metadata.user_id`` (device, account, session): keep who, not which session."""
+    if raw.startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return raw
+        if isinstance(parsed, dict):
+            for key in ("account_uuid", "device_id"):
+                if parsed.get(key):
+                    return f"{key.split('_')[0]}:{parsed[key]}"
+    return raw
 
 
 def _harness_from_agent(agent: str | None) -> str | None:
