@@ -48,3 +48,14 @@ def test_claude_code_one_turn_is_recorded_exactly(emulator, tmp_path, config_for
     assert runs == [(f"claude-code:{result['session_id']}", runs[0][1])] and runs[0][1].startswith("device:")
     # our price book and Claude Code's own cost agree on what these calls cost
     assert report["totals"]["cost_usd"] == pytest.approx(result["total_cost_usd"], rel=1e-6)
+    # importing Claude Code's own transcript of the same session adds no call: same keys as the gateway's rows
+    from inferaudit.ledger import ingest
+
+    with Ledger(ledger) as opened:
+        before = opened.con.execute("SELECT count(*), sum(input), sum(output) FROM calls").fetchone()
+        summary = ingest(opened, [home / ".claude" / "projects"])
+        assert summary.read >= 1 and summary.unknown == 0  # the transcript was there and was read
+        keys = [r[0] for r in opened.con.execute("SELECT call_id FROM calls").fetchall()]
+        assert all(k.startswith("claude-code:msg_") for k in keys)
+        assert opened.con.execute("SELECT count(*), sum(input), sum(output) FROM calls").fetchone() == before
+        assert opened.con.execute("SELECT count(DISTINCT run_id) FROM calls").fetchone()[0] == 1

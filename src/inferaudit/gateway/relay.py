@@ -182,6 +182,7 @@ class Relay:
             await _respond(send, 502, orjson.dumps(ex.protocol.error_body(502, message)), [(b"content-type", b"application/json")])
             return
         self._apply(call, report)
+        _same_key_as_logs(call, report.response_id, response.headers)
         try:
             await _respond(send, response.status, data, _response_headers(response))
         finally:  # recorded even if the client left before reading it: the upstream billed it
@@ -198,7 +199,9 @@ class Relay:
                 call.status = "client_disconnected"
             raise
         finally:
-            self._apply(call, usage.report())
+            report = usage.report()
+            self._apply(call, report)
+            _same_key_as_logs(call, report.response_id, response.headers)
             self._finish(call)
 
     async def _pump(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
@@ -317,6 +320,22 @@ def _client_key(headers: dict[bytes, bytes]) -> str | None:
     bearer = headers.get(b"authorization", b"")
     raw = headers.get(b"x-api-key") or headers.get(b"x-goog-api-key") or (bearer[7:] if bearer[:7].lower() == b"bearer " else b"")
     return raw.decode("latin-1").strip() or None
+
+
+# harnesses whose own logs name each API response; the gateway books the call under the same key,
+# so importing those logs into a ledger the gateway also writes never counts a call twice
+LOG_KEYS: dict[str, Callable[[str, Any], str | None]] = {
+    "claude-code": lambda response_id, headers: (
+        f"claude-code:{response_id}:{headers.get('request-id')}" if headers.get("request-id") else None),
+}
+
+
+def _same_key_as_logs(call: Call, response_id: str | None, headers) -> None:
+    make = LOG_KEYS.get(call.harness or "")
+    key = make(response_id, headers) if make and response_id else None
+    if key:
+        call.tags["gateway_call_id"] = call.call_id
+        call.call_id = key
 
 
 def _now() -> datetime:
