@@ -27,9 +27,9 @@ from typing import Any
 from ..providers.base import SSEEvent
 from ..providers.sse import DONE, encode_event
 from .common import (
+    StreamEnding,
     anthropic_stop,
     anthropic_usage,
-    client_error_event,
     dumps,
     error_message,
     listed,
@@ -47,8 +47,10 @@ def _event(payload: dict[str, Any]) -> bytes:
     return encode_event(dumps(payload), payload["type"])
 
 
-class AnthropicEvents:
+class AnthropicEvents(StreamEnding):
     """One OpenAI chat stream -> Anthropic Messages events (a :class:`~.base.StreamTranslator`)."""
+
+    client_protocol = "anthropic-messages"
 
     def __init__(self, request: dict[str, Any] | None = None) -> None:
         self._request = mapping(request)
@@ -90,18 +92,8 @@ class AnthropicEvents:
                 self._finish, self._matched = choice["finish_reason"], choice.get("stop_reason")
         return b"".join(out)
 
-    def close(self) -> bytes:
-        if self._done:
-            return b""
-        if self._finish is None:
-            return self.error("upstream stream ended before it finished its answer")
-        return self._end()
-
-    def error(self, message: str) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return client_error_event("anthropic-messages", message)
+    def _finished(self) -> bool:
+        return self._finish is not None
 
     # -- content ---------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-
 from ..providers import PROTOCOLS
 from ..providers._common import dumps, loads  # noqa: F401  (re-exported for the translators)
 
@@ -168,6 +167,36 @@ def error_message(body: bytes | str | Any) -> str:
 def client_error(protocol: str, status: int, body: bytes | str | Any) -> dict[str, Any]:
     """An upstream error body rewritten into ``protocol``'s own error shape, with the upstream's message."""
     return PROTOCOLS[protocol].error_body(status, error_message(body))
+
+
+class StreamEnding:
+    """How every stream translator ends: once, either with its protocol's end or its error event.
+
+    Subclasses set ``client_protocol``, keep ``_done``, and define ``_finished()`` (did the upstream
+    say it was done?) and ``_end()`` (the client protocol's normal ending bytes).
+    """
+
+    client_protocol: str
+    _done: bool
+
+    def _finished(self) -> bool:
+        raise NotImplementedError
+
+    def _end(self) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> bytes:
+        if self._done:
+            return b""
+        if not self._finished():
+            return self.error("upstream stream ended before it finished its answer")
+        return self._end()
+
+    def error(self, message: str) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return client_error_event(self.client_protocol, message)
 
 
 def client_error_event(protocol: str, message: str) -> bytes:

@@ -29,7 +29,7 @@ from typing import Any
 from ..providers.base import SSEEvent
 from ..providers.sse import DONE, encode_event
 from .common import (
-    client_error_event,
+    StreamEnding,
     completion_id,
     dumps,
     error_message,
@@ -41,8 +41,10 @@ from .common import (
 )
 
 
-class OpenAIChunks:
+class OpenAIChunks(StreamEnding):
     """One Anthropic Messages stream -> OpenAI chat chunks (a :class:`~.base.StreamTranslator`)."""
+
+    client_protocol = "openai-chat"
 
     def __init__(self, request: dict[str, Any] | None = None) -> None:
         request = mapping(request)
@@ -67,18 +69,8 @@ class OpenAIChunks:
         handler = _HANDLERS.get(text(data.get("type")) or event.event or "")
         return handler(self, data) if handler else b""
 
-    def close(self) -> bytes:
-        if self._done:
-            return b""
-        if self._stop is None:
-            return self.error("upstream stream ended before it finished its answer")
-        return self._end()
-
-    def error(self, message: str) -> bytes:
-        if self._done:
-            return b""
-        self._done = True
-        return client_error_event("openai-chat", message)
+    def _finished(self) -> bool:
+        return self._stop is not None
 
     # -- events ----------------------------------------------------------------
 
