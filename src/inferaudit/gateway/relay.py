@@ -201,6 +201,8 @@ class Relay:
         finally:
             report = usage.report()
             self._apply(call, report)
+            if call.status == "ok" and not report.complete:
+                call.status = "incomplete_stream"
             _same_key_as_logs(call, report.response_id, response.headers)
             self._finish(call)
 
@@ -238,8 +240,6 @@ class Relay:
             tail = b"".join(client.feed(event) for event in rest) + client.close()
             if tail:
                 await send({"type": "http.response.body", "body": tail, "more_body": True})
-        if call.status == "ok" and not usage.report().complete:
-            call.status = "incomplete_stream"
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     # -- bookkeeping -----------------------------------------------------------

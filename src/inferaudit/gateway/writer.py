@@ -104,12 +104,14 @@ class LedgerWriter:
             for _ in range(max(1, len(self._queue) // self.batch_rows)):
                 if not self._queue:
                     break
-                batch = [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
-                self._write(batch)
+                self._write(self._take_batch())
             if stopping:
                 while self._queue:
-                    self._write([self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))])
+                    self._write(self._take_batch())
                 return
+
+    def _take_batch(self) -> list[Call]:
+        return [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
 
     def _open(self) -> Ledger | None:
         if self._ledger is None:
@@ -128,7 +130,7 @@ class LedgerWriter:
                 writer.add(call)
             writer.close()
             if not self._load(stage):
-                self._keep(stage / "calls-gw.ndjson")
+                self._keep(stage / "calls-gw.ndjson", len(batch))
             else:
                 self.written += len(batch)
         finally:
@@ -157,15 +159,16 @@ class LedgerWriter:
             self._ledger = None
             return False
 
-    def _keep(self, staged: Path) -> None:
+    def _spill_path(self) -> Path:
         self.spill_dir.mkdir(parents=True, exist_ok=True)
-        target = self.spill_dir / f"calls-{time.time_ns()}-{uuid.uuid4().hex[:8]}.ndjson"
-        shutil.move(str(staged), target)
-        self.spilled += sum(1 for _ in open(target, "rb"))
+        return self.spill_dir / f"calls-{time.time_ns()}-{uuid.uuid4().hex[:8]}.ndjson"
+
+    def _keep(self, staged: Path, rows: int) -> None:
+        shutil.move(str(staged), self._spill_path())
+        self.spilled += rows
 
     def _spill_rows(self, calls: list[Call]) -> None:
-        self.spill_dir.mkdir(parents=True, exist_ok=True)
-        target = self.spill_dir / f"calls-{time.time_ns()}-{uuid.uuid4().hex[:8]}.ndjson"
+        target = self._spill_path()
         tmp = target.with_suffix(".part")
         with open(tmp, "wb") as fh:
             for call in calls:
