@@ -74,8 +74,9 @@ def obfuscation(scenario: Scenario, index: int) -> str:
     return (scenario.fingerprint * 3)[: (index * 7 + len(scenario.fingerprint)) % 13]
 
 
-class OpenAIChat:
-    name = "openai-chat"
+class OpenAIWire:
+    """What OpenAI's two formats share: bearer auth, ``x-request-id``, the ``{"error": ...}`` body."""
+
     request_id_header = "x-request-id"
 
     def check(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
@@ -83,6 +84,10 @@ class OpenAIChat:
 
     def error(self, status: int, message: str, request_id: str = "") -> tuple[bytes, str]:
         return openai_error(status, message)
+
+
+class OpenAIChat(OpenAIWire):
+    name = "openai-chat"
 
     def view(self, body: dict[str, Any], match: Mapping[str, str], query: Mapping[str, str]) -> RequestView:
         messages = body.get("messages")

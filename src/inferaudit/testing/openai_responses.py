@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..usage import Tokens
-from .openai_chat import JSON, SSE, check_bearer, function_tools, obfuscation, openai_error
+from .openai_chat import JSON, SSE, OpenAIWire, function_tools, obfuscation
 from .scenario import Scenario
 from .wire import BadRequest, Prepared, RequestView, body_of, compact, indented, number_slot, slot, sse, stream_of
 
@@ -67,15 +67,8 @@ def _items(s: Scenario, done: bool) -> list[dict[str, Any]]:
     return items
 
 
-class OpenAIResponses:
+class OpenAIResponses(OpenAIWire):
     name = "openai-responses"
-    request_id_header = "x-request-id"
-
-    def check(self, headers: Mapping[str, str], query: Mapping[str, str]) -> None:
-        check_bearer(headers)
-
-    def error(self, status: int, message: str, request_id: str = "") -> tuple[bytes, str]:
-        return openai_error(status, message)
 
     def view(self, body: dict[str, Any], match: Mapping[str, str], query: Mapping[str, str]) -> RequestView:
         given = body.get("input")
