@@ -51,3 +51,45 @@ def harness_cli():
         return found
 
     return find
+
+
+@pytest.fixture
+def serve():
+    """An in-process HTTP client (for the official SDKs) whose every response is ``body``.
+
+    The SDKs run against the recorded bytes through httpx's MockTransport, so
+    no socket is opened: what they parse is exactly what the gateway relays.
+    """
+    httpx = pytest.importorskip("httpx2", reason="the official SDKs' HTTP client")
+
+    def client(body: bytes, status: int = 200, content_type: str = "text/event-stream", headers=None):
+        def handler(request):
+            return httpx.Response(status, content=body, headers={"content-type": content_type, **(headers or {})})
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    return client
+
+
+@pytest.fixture
+def openai_sdk(serve):
+    openai = pytest.importorskip("openai")
+
+    def client(body: bytes, status: int = 200, content_type: str = "text/event-stream"):
+        return openai.OpenAI(
+            api_key="sk-test", base_url="http://recorded.test/v1", http_client=serve(body, status, content_type), max_retries=0
+        )
+
+    return client
+
+
+@pytest.fixture
+def anthropic_sdk(serve):
+    anthropic = pytest.importorskip("anthropic")
+
+    def client(body: bytes, status: int = 200, content_type: str = "text/event-stream"):
+        return anthropic.Anthropic(
+            api_key="sk-ant-test", base_url="http://recorded.test", http_client=serve(body, status, content_type), max_retries=0
+        )
+
+    return client

@@ -51,42 +51,6 @@ def chunk_size(request):
 
 
 @pytest.fixture
-def serve():
-    """An in-process HTTP client (for the official SDKs) whose every response is ``body``: no socket."""
-    httpx = pytest.importorskip("httpx2", reason="the official SDKs' HTTP client")
-
-    def client(body: bytes, status: int = 200, content_type: str = "text/event-stream"):
-        def handler(request):
-            return httpx.Response(status, content=body, headers={"content-type": content_type})
-
-        return httpx.Client(transport=httpx.MockTransport(handler))
-
-    return client
-
-
-@pytest.fixture
-def openai_sdk(serve):
-    openai = pytest.importorskip("openai")
-
-    def client(body: bytes, status: int = 200, content_type: str = "text/event-stream"):
-        return openai.OpenAI(api_key="sk-test", base_url="http://gateway.test/v1",
-                             http_client=serve(body, status, content_type), max_retries=0)
-
-    return client
-
-
-@pytest.fixture
-def anthropic_sdk(serve):
-    anthropic = pytest.importorskip("anthropic")
-
-    def client(body: bytes, status: int = 200, content_type: str = "text/event-stream"):
-        return anthropic.Anthropic(api_key="sk-ant-test", base_url="http://gateway.test",
-                                   http_client=serve(body, status, content_type), max_retries=0)
-
-    return client
-
-
-@pytest.fixture
 def wire():
     """Helpers over the fixtures: ``wire.recorded_json(name)``, ``wire.translate_stream(...)``, ..."""
 
