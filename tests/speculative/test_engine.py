@@ -31,9 +31,9 @@ def test_greedy_speculation_is_token_identical(smollm2, make_drafter, policy):
     drafter = make_drafter(smollm2)
     for prompt in PROMPTS:
         ids = smollm2.chat_ids(prompt)
-        plain = list(decode(smollm2, ids, Sampling(max_tokens=40), stop_ids(smollm2)))
+        plain = list(decode(smollm2.backend(), ids, Sampling(max_tokens=40), stop_ids(smollm2)))
         stats = SpecStats()
-        spec = list(speculate(smollm2, drafter, ids, Sampling(max_tokens=40), stop_ids(smollm2), policy, stats))
+        spec = list(speculate(smollm2.backend(), drafter, ids, Sampling(max_tokens=40), stop_ids(smollm2), policy, stats))
         assert spec == plain
         assert stats.num_accepted_draft_tokens <= stats.num_draft_tokens
         assert sum(stats.accepted_per_position) == stats.num_accepted_draft_tokens
@@ -50,7 +50,7 @@ def test_early_exit_drafter_leaves_the_target_untouched(smollm2):
 def test_ngram_drafter_accepts_on_repetitive_text(smollm2):
     ids = smollm2.chat_ids(PROMPTS[1])
     stats = SpecStats()
-    list(speculate(smollm2, NGramDrafter(3), ids, Sampling(max_tokens=40), stop_ids(smollm2), KPolicy(k=4), stats))
+    list(speculate(smollm2.backend(), NGramDrafter(3), ids, Sampling(max_tokens=40), stop_ids(smollm2), KPolicy(k=4), stats))
     assert stats.num_draft_tokens > 0 and stats.draft_acceptance_rate > 0.3
     assert stats.mean_acceptance_length > 1.3
 

@@ -14,27 +14,22 @@ class Sampling:
     seed: int | None = None
 
 
-def decode(loaded, input_ids, sampling: Sampling, stop_ids: set[int]) -> Iterator[int]:
-    """Yield generated token ids one at a time until a stop token or ``max_tokens``."""
+def decode(target, prompt: list[int], sampling: Sampling, stop_ids: set[int]) -> Iterator[int]:
+    """Yield generated token ids one at a time until a stop token or ``max_tokens`` (``target``: a Backend)."""
     import torch
 
-    model = loaded.model
     generator = None
     if sampling.temperature > 0:
-        generator = torch.Generator(device=loaded.device)
+        generator = torch.Generator(device=target.device)
         generator.manual_seed(sampling.seed if sampling.seed is not None else torch.seed())
-    past = None
-    ids = input_ids
-    with torch.inference_mode():
-        for _ in range(sampling.max_tokens):
-            out = model(input_ids=ids, past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logits = out.logits[0, -1]
-            token = _pick(logits, sampling, generator)
-            yield token
-            if token in stop_ids:
-                return
-            ids = torch.tensor([[token]], device=loaded.device)
+    target.reset()
+    logits = target.feed(list(prompt), logits_from=len(prompt) - 1)[-1]
+    for emitted in range(1, sampling.max_tokens + 1):
+        token = _pick(logits, sampling, generator)
+        yield token
+        if token in stop_ids or emitted == sampling.max_tokens:
+            return
+        logits = target.feed([token])[-1]
 
 
 def _pick(logits, sampling: Sampling, generator) -> int:

@@ -64,45 +64,34 @@ class NGramDrafter:
 
 
 class ModelDrafter:
-    """A causal LM drafting greedily (or by sampling) with its own KV cache, rolled back on rejection."""
+    """A causal LM (any ``Backend``) drafting greedily or by sampling, its cache rolled back on rejection."""
 
-    def __init__(self, model: Any, name: str = "model", device: str = "cpu"):
-        self.model, self.name, self.device = model, name, device
-        self.cache = None
-        self.cached = 0  # tokens of the context the cache holds
+    def __init__(self, backend: Any, name: str = "model"):
+        self.backend, self.name = backend, name
 
     def reset(self, prompt: list[int]) -> None:
-        self.cache, self.cached = None, 0
+        self.backend.reset()
 
     def propose(self, context: list[int], k: int, temperature: float) -> Draft:
         import torch
 
         tokens, probs = [], []
-        feed = context[self.cached:]
-        with torch.inference_mode():
-            for _ in range(k):
-                out = self.model(input_ids=torch.tensor([feed], device=self.device), past_key_values=self.cache, use_cache=True)
-                self.cache = out.past_key_values
-                self.cached += len(feed)
-                logits = out.logits[0, -1].float()
-                if temperature > 0:
-                    p = torch.softmax(logits / temperature, dim=-1)
-                    token = int(torch.multinomial(p, 1))
-                    probs.append(p)
-                else:
-                    token = int(torch.argmax(logits))
-                tokens.append(token)
-                feed = [token]
+        feed = context[self.backend.cached:]
+        for _ in range(k):
+            logits = self.backend.feed(feed, logits_from=len(feed) - 1)[-1].float()
+            if temperature > 0:
+                p = torch.softmax(logits / temperature, dim=-1)
+                token = int(torch.multinomial(p, 1))
+                probs.append(p)
+            else:
+                token = int(torch.argmax(logits))
+            tokens.append(token)
+            feed = [token]
         return Draft(tokens, torch.stack(probs) if probs else None)
 
     def accepted(self, context: list[int]) -> None:
-        # the cache holds at most the context plus the drafts fed back in; keep only the agreed prefix
-        from .engine import trim_cache
-
-        keep = min(self.cached, len(context) - 1)
-        if self.cache is not None and keep < self.cached:
-            trim_cache(self.cache, keep)
-            self.cached = keep
+        # the cache holds the context plus the drafts fed back in; keep only the agreed prefix
+        self.backend.trim(min(self.backend.cached, len(context) - 1))
 
 
 def early_exit_model(model: Any, layers: int) -> Any:
@@ -126,5 +115,7 @@ def early_exit_model(model: Any, layers: int) -> Any:
 
 
 class EarlyExitDrafter(ModelDrafter):
-    def __init__(self, target: Any, layers: int, device: str = "cpu"):
-        super().__init__(early_exit_model(target, layers), name=f"early-exit-{layers}", device=device)
+    def __init__(self, target: Any, layers: int):
+        from .backends.hf import HFBackend
+
+        super().__init__(HFBackend(early_exit_model(target, layers)), name=f"early-exit-{layers}")

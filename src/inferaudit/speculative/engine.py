@@ -8,7 +8,7 @@ rejection draw from the residual max(0, p - q), renormalised; after a fully
 accepted draft, draw a bonus token from p. That preserves the target's
 distribution exactly, whatever the drafter proposes.
 
-The target's KV cache is cropped back to the kept prefix after every
+The target (any ``Backend``) is rolled back to the kept prefix after every
 step; the drafter is told what was kept and rolls its own cache back.
 """
 
@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from .backends import Backend
 from .decode import Sampling
 from .drafters import Drafter
 
@@ -72,65 +73,51 @@ class KPolicy:
         return min(self.k_max, k + 1) if accepted == drafted else max(self.k_min, accepted + 1)
 
 
-def speculate(loaded, drafter: Drafter, input_ids, sampling: Sampling, stop_ids: set[int],
+def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sampling, stop_ids: set[int],
               policy: KPolicy = KPolicy(), stats: SpecStats | None = None) -> Iterator[int]:
     """Yield generated token ids; fills ``stats`` as it goes."""
     import torch
 
     stats = stats if stats is not None else SpecStats()
-    model, device = loaded.model, loaded.device
     generator = None
     if sampling.temperature > 0:
-        generator = torch.Generator(device=device)
+        generator = torch.Generator(device=target.device)
         generator.manual_seed(sampling.seed if sampling.seed is not None else torch.seed())
-    context: list[int] = input_ids[0].tolist()
+    context: list[int] = list(prompt)
     drafter.reset(list(context))
+    target.reset()
     emitted, k = 0, policy.k
-    cache = None
     pending = context[-1]  # the newest token, not yet in the target's cache: it leads every verify pass
-    with torch.inference_mode():
-        if len(context) > 1:
-            start = time.perf_counter()
-            cache = model(input_ids=input_ids[:, :-1], use_cache=True).past_key_values
-            stats.target_s += time.perf_counter() - start
-        while emitted < sampling.max_tokens:
-            budget = min(k, sampling.max_tokens - emitted - 1)
-            start = time.perf_counter()
-            draft = drafter.propose(context, budget, sampling.temperature) if budget > 0 else None
-            stats.drafter_s += time.perf_counter() - start
-            tokens = draft.tokens[:budget] if draft else []
-            start = time.perf_counter()
-            out = model(input_ids=torch.tensor([[pending, *tokens]], device=device), past_key_values=cache, use_cache=True)
-            stats.target_s += time.perf_counter() - start
-            cache = out.past_key_values
-            # out.logits[0, i]: the target's next-token view before draft i (and after the last, the bonus)
-            kept, final = _verify(tokens, draft.probs if draft else None, out.logits[0], sampling, generator)
-            new = tokens[:kept] + [final]
-            stats.num_spec_steps += bool(tokens)
-            stats.num_draft_tokens += len(tokens)
-            stats.num_accepted_draft_tokens += kept
-            stats._count(len(tokens), kept)
-            for token in new:
-                yield token
-                emitted += 1
-                if token in stop_ids or emitted >= sampling.max_tokens:
-                    return
-            context.extend(new)
-            trim_cache(cache, len(context) - 1)  # drop the rejected drafts; ``final`` is fed on the next pass
-            drafter.accepted(context)
-            pending = final
-            k = policy.next(k, len(tokens), kept)
-
-
-def trim_cache(cache, keep: int) -> None:
-    """Cut a transformers KV cache back to its first ``keep`` positions (the API changed sign in v5)."""
-    extra = cache.get_seq_length() - keep
-    if extra <= 0:
-        return
-    try:
-        cache.crop(-extra)  # transformers >= 5: a negative count removes that many tokens
-    except ValueError:
-        cache.crop(keep)  # older releases: the size to keep
+    if len(context) > 1:
+        start = time.perf_counter()
+        target.feed(context[:-1], logits_from=len(context) - 1)
+        stats.target_s += time.perf_counter() - start
+    while emitted < sampling.max_tokens:
+        budget = min(k, sampling.max_tokens - emitted - 1)
+        start = time.perf_counter()
+        draft = drafter.propose(context, budget, sampling.temperature) if budget > 0 else None
+        stats.drafter_s += time.perf_counter() - start
+        tokens = draft.tokens[:budget] if draft else []
+        start = time.perf_counter()
+        # logits[i]: the target's next-token view before draft i (and after the last, the bonus)
+        logits = target.feed([pending, *tokens])
+        stats.target_s += time.perf_counter() - start
+        kept, final = _verify(tokens, draft.probs if draft else None, logits, sampling, generator)
+        new = tokens[:kept] + [final]
+        stats.num_spec_steps += bool(tokens)
+        stats.num_draft_tokens += len(tokens)
+        stats.num_accepted_draft_tokens += kept
+        stats._count(len(tokens), kept)
+        for token in new:
+            yield token
+            emitted += 1
+            if token in stop_ids or emitted >= sampling.max_tokens:
+                return
+        context.extend(new)
+        target.trim(len(context) - 1)  # drop the rejected drafts; ``final`` is fed on the next pass
+        drafter.accepted(context)
+        pending = final
+        k = policy.next(k, len(tokens), kept)
 
 
 def _verify(tokens: list[int], q, logits, sampling: Sampling, generator) -> tuple[int, int]:

@@ -38,13 +38,17 @@ class LoadedModel:
     name: str
     device: str
 
-    def chat_ids(self, messages: list[dict[str, Any]]):
+    def chat_ids(self, messages: list[dict[str, Any]]) -> list[int]:
         """Token ids of a chat, rendered with the model's own chat template."""
-        import torch
+        rendered = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        ids = rendered["input_ids"] if isinstance(rendered, dict) or hasattr(rendered, "keys") else rendered
+        return [int(i) for i in ids]
 
-        rendered = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
-        ids = rendered if torch.is_tensor(rendered) else rendered["input_ids"]
-        return ids.to(self.device)
+    def backend(self):
+        """The model as the engine's target (transformers, dynamic KV cache)."""
+        from .backends.hf import HFBackend
+
+        return HFBackend(self.model, name=self.name, device=self.device)
 
 
 def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID) -> LoadedModel:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .backends import Backend
 from .decode import Sampling, decode
 from .drafters import Drafter
 from .engine import KPolicy, SpecStats, speculate
@@ -35,8 +36,10 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> we
 
 
 class ModelServer:
-    def __init__(self, loaded: LoadedModel, drafter: Drafter | None = None, policy: KPolicy = KPolicy()):
+    def __init__(self, loaded: LoadedModel, drafter: Drafter | None = None, policy: KPolicy = KPolicy(),
+                 target: Backend | None = None):
         self.loaded = loaded
+        self.target = target or loaded.backend()
         self.drafter, self.policy = drafter, policy
         self.lock = asyncio.Lock()
         tok = loaded.tokenizer
@@ -130,8 +133,8 @@ class ModelServer:
 
     def _generate(self, ids, sampling: Sampling, stats: SpecStats):
         if self.drafter is None:
-            return decode(self.loaded, ids, sampling, self.stop_ids)
-        return speculate(self.loaded, self.drafter, ids, sampling, self.stop_ids, self.policy, stats)
+            return decode(self.target, ids, sampling, self.stop_ids)
+        return speculate(self.target, self.drafter, ids, sampling, self.stop_ids, self.policy, stats)
 
     def _metrics(self, stats: SpecStats) -> dict[str, Any]:
         return {"metrics": {"speculative_decoding": stats.as_vllm()}} if self.drafter is not None else {}
@@ -145,7 +148,7 @@ class ModelServer:
 
     @staticmethod
     def _usage(ids, tokens: list[int]) -> dict[str, int]:
-        prompt = int(ids.shape[1])
+        prompt = len(ids)
         return {"prompt_tokens": prompt, "completion_tokens": len(tokens), "total_tokens": prompt + len(tokens)}
 
 
@@ -158,5 +161,5 @@ def _plain(message: dict[str, Any]) -> dict[str, str]:
 
 
 def serve(loaded: LoadedModel, host: str = "127.0.0.1", port: int = 8000, drafter: Drafter | None = None,
-          policy: KPolicy = KPolicy()) -> None:
-    web.run_app(ModelServer(loaded, drafter, policy).app(), host=host, port=port, print=None, access_log=None)
+          policy: KPolicy = KPolicy(), target: Backend | None = None) -> None:
+    web.run_app(ModelServer(loaded, drafter, policy, target).app(), host=host, port=port, print=None, access_log=None)
