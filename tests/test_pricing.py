@@ -85,3 +85,14 @@ def test_bad_override_file_names_file_and_entry(tmp_path, text, message):
     with pytest.raises(PriceFileError, match=message) as info:
         PriceBook.load(path)
     assert str(path) in str(info.value)
+
+
+def test_batch_rates_are_genai_prices_batch_variant_where_it_applies(tmp_path):
+    book = PriceBook.load()
+    batch = book.batch_rates("anthropic", "claude-haiku-4-5-20251001", date(2026, 11, 1)).tiers[0]
+    assert (batch.input, batch.cache_read, batch.cache_write_5m, batch.cache_write_1h, batch.output) == (0.5, 0.05, 0.625, 1, 2.5)
+    assert book.batch_rates("anthropic", "claude-haiku-4-5-20251001", DAY) is None  # not modelled before 2026-10-14
+    assert book.batch_rates("openai", "gpt-5.3-codex", date(2026, 11, 1)) is None  # no batch price published
+    prices = tmp_path / "p.yaml"
+    prices.write_text("models:\n  - model: claude-haiku-4-5*\n    input: 0.8\n")
+    assert PriceBook.load(prices).batch_rates("anthropic", "claude-haiku-4-5-20251001", date(2026, 11, 1)) is None

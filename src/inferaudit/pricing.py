@@ -135,6 +135,19 @@ class PriceBook:
         rates = self.rates(provider, model, when)
         return None if rates is None else rates.cost(tokens)
 
+    def batch_rates(self, provider: str | None, model: str | None, when: datetime | date | None = None) -> ModelRates | None:
+        """The model's batch-processing prices on ``when`` (default: today), or None where none is known.
+
+        Only genai-prices carries batch prices; a model priced by the override
+        file has none (its negotiated rates may not apply to batches).
+        """
+        if not model:
+            return None
+        day = _day(when)
+        if any(o.matches(provider, model, day) for o in self.overrides) or not self.use_library:
+            return None
+        return _from_genai_prices(provider, model, day, processing="batch")
+
     def _lookup(self, provider: str | None, model: str, day: date) -> ModelRates | None:
         for override in self.overrides:
             if override.matches(provider, model, day):
@@ -173,20 +186,29 @@ def _genai_model(provider: str | None, model: str) -> Any:
     return _MODELS[key]
 
 
-def _from_genai_prices(provider: str | None, model: str, day: date) -> ModelRates | None:
+def _from_genai_prices(provider: str | None, model: str, day: date, processing: str | None = None) -> ModelRates | None:
     import genai_prices
 
     found = _genai_model(provider, model)
     if found is None:
         return None
     info, provider_id = found
-    price = info.get_prices(datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc))
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    if processing is None:
+        price = info.get_prices(noon)
+    else:
+        context = {"processing": processing}
+        active = [v for v in info.price_variants or () if v.when == context
+                  and (v.constraint is None or v.constraint.active(noon))]
+        if not active:
+            return None  # genai-prices knows no such price for this model on this day
+        price = info.get_prices(noon, context)
     values = {bucket: getattr(price, key, None) for bucket, key in _GENAI_KEYS.items()}
     if values["input"] is None and values["output"] is None:
         return None
     starts = sorted({t.start for v in values.values() if hasattr(v, "tiers") for t in v.tiers})
     tiers = tuple(_tier(values, above) for above in [-1, *starts])
-    origin = f"genai-prices {genai_prices.__version__}: {provider_id}/{info.id}"
+    origin = f"genai-prices {genai_prices.__version__}: {provider_id}/{info.id}" + (f" ({processing})" if processing else "")
     return ModelRates(provider, model, tiers, origin)
 
 

@@ -20,11 +20,12 @@ from .costs import create_priced_calls
 from .runs import load_runs
 from .sessions import sessions
 from .triples import DIMENSIONS, annotate_pareto, group_runs, headline, triple_metrics
+from .waste import analyse as analyse_waste
 
 __all__ = ["DIMENSIONS", "cached_audit", "run_audit"]
 
 MAX_PROBLEMS = 200
-REVISION = 2  # bump when the audit's logic changes, so reports cached by an older release are not reused
+REVISION = 3  # bump when the audit's logic changes, so reports cached by an older release are not reused
 
 
 def run_audit(
@@ -53,14 +54,18 @@ def run_audit(
     triples.sort(key=lambda t: (str(t["benchmark"]), -(t["success_rate"] or 0), t["cost_per_run"] or 0))
     annotate_pareto(triples)
     problems, problem_count = _problems(con)
+    totals = _totals(con, runs, benchmark)
+    waste = analyse_waste(con, runs, book, totals["cost_usd"])
     return {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "inferaudit_version": __version__,
         "ledger": str(ledger.path),
         "grouping": list(by),
         "benchmark_filter": benchmark,
-        "totals": _totals(con, runs, benchmark),
+        "totals": totals,
         "headline": headline(triples, within_points),
+        "levers": waste.pop("levers"),
+        "waste": waste,
         "triples": triples,
         "sessions": sessions(con, runs),
         "unpriced": _unpriced(con),

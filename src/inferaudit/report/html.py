@@ -29,12 +29,14 @@ from .htmlfmt import (
     triple_name,
 )
 from .sections import issues, sessions, table
+from .waste_html import levers
 from .svg import Bar, Point, duration_ticks, scatter, stacked_bars
 
 HERE = Path(__file__).parent
 MAX_BARS = 40
 SECTIONS = (
     ("summary", "Summary"),
+    ("levers", "Levers"),
     ("pareto", "Success vs cost"),
     ("buckets", "Cost by bucket"),
     ("triples", "Triples"),
@@ -226,7 +228,7 @@ def render_html(report: dict) -> str:
             f"inferaudit {esc(r.get('inferaudit_version'))}" if r.get("inferaudit_version") else "",
         ) if x
     )
-    body = "".join((_summary(r), _pareto(r), _buckets(r), table(r), sessions(r), issues(r)))
+    body = "".join((_summary(r), levers(r), _pareto(r), _buckets(r), table(r), sessions(r), issues(r)))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .fmt import duration, pct, tokens, usd
+from .waste_terminal import render_waste
 
 MAX_TRIPLES_PER_BENCHMARK = 15
 MAX_SESSIONS = 10
@@ -22,6 +23,7 @@ def render_terminal(report: dict[str, Any], console: Console, *, all_rows: bool 
     _headline(report, console)
     _triples(report, console, all_rows)
     _sessions(report, console, all_rows)
+    render_waste(report, console)
     _unpriced(report, console)
     _warnings(report, console)
     _problems(report, console)
