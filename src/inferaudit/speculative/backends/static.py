@@ -29,7 +29,7 @@ class StaticLlama:
     ``forward`` itself never changes it, so a verify pass can be rolled back.
     """
 
-    def __init__(self, model: Any, batch: int = 1, max_len: int = 2048):
+    def __init__(self, model: Any, batch: int = 1, max_len: int = 2048, compile: bool = False):
         import torch
 
         cfg = model.config
@@ -54,16 +54,29 @@ class StaticLlama:
             cos, sin = model.model.rotary_emb(probe, self.positions[None])
         self.cos, self.sin = cos[0], sin[0]
         self.graphs: dict[int, tuple[Any, Any, Any]] = {}
+        self.shape = (self.n_heads, self.n_kv, self.head_dim)
+        self.weights = self._fuse()
+        # torch.compile fuses each layer's small element-wise kernels (norms, rotary, SiLU): on a GPU a
+        # decode step is otherwise bound by kernel count, not by bytes
+        if compile:
+            import torch._dynamo
+
+            # one compiled layer per (model shape, batch, feed size class); the default limit would fall back to eager
+            torch._dynamo.config.cache_size_limit = max(torch._dynamo.config.cache_size_limit, 64)
+        self.layer = torch.compile(_layer, fullgraph=True, dynamic=True) if compile else _layer
 
     def forward(self, tokens):
         """Logits after each of ``tokens`` (a [batch, q] long tensor), caching their K/V; ``lengths`` unchanged."""
+        import torch
+
         graph = self.graphs.get(tokens.shape[1])
-        if graph is not None:
-            g, static_in, static_out = graph
+        if graph is None:
+            return self._forward(tokens)
+        g, static_in, static_out = graph
+        with torch.inference_mode():  # the graph's buffers were made in inference mode
             static_in.copy_(tokens)
-            g.replay()
-            return static_out
-        return self._forward(tokens)
+        g.replay()
+        return static_out
 
     def advance(self, counts) -> None:
         """Move each row's length forward by ``counts`` (an int or a [batch] tensor)."""
@@ -99,40 +112,90 @@ class StaticLlama:
 
     def _forward(self, tokens):
         import torch
-        import torch.nn.functional as F
 
         batch, q = tokens.shape
         pos = self.lengths[:, None] + self.positions[:q]  # [B, q]
-        cos, sin = self.cos[pos].unsqueeze(1), self.sin[pos].unsqueeze(1)  # [B, 1, q, hd]
+        cos, sin = self.cos[pos].unsqueeze(2), self.sin[pos].unsqueeze(2)  # [B, q, 1, hd]
         # query heads grouped under their KV head: [B, kv, groups * q, hd], rows ordered (group, token)
         visible = (self.positions[None, None, :] <= pos[:, :, None]).repeat(1, self.groups, 1)[:, None]
+        mask = torch.zeros(visible.shape, dtype=self.dtype, device=self.device).masked_fill_(~visible, float("-inf"))
         write = (self.rows, self.kv_heads, pos[:, None, :])
         inner = self.model.model
         with torch.inference_mode():
             h = inner.embed_tokens(tokens)
-            for i, layer in enumerate(inner.layers):
-                attn = layer.self_attn
-                x = layer.input_layernorm(h)
-                qh = attn.q_proj(x).view(batch, q, self.n_heads, self.head_dim).transpose(1, 2)
-                kh = attn.k_proj(x).view(batch, q, self.n_kv, self.head_dim).transpose(1, 2)
-                vh = attn.v_proj(x).view(batch, q, self.n_kv, self.head_dim).transpose(1, 2)
-                qh, kh = _rope(qh, cos, sin), _rope(kh, cos, sin)
-                self.k[i].index_put_(write, kh)
-                self.v[i].index_put_(write, vh)
-                grouped = qh.reshape(batch, self.n_kv, self.groups * q, self.head_dim)
-                out = F.scaled_dot_product_attention(grouped, self.k[i], self.v[i], attn_mask=visible, scale=attn.scaling)
-                out = out.reshape(batch, self.n_heads, q, self.head_dim).transpose(1, 2).reshape(batch, q, -1)
-                h = h + attn.o_proj(out)
-                h = h + layer.mlp(layer.post_attention_layernorm(h))
+            for i, w in enumerate(self.weights):
+                h = self.layer(h, w, self.k[i], self.v[i], cos, sin, write, mask, self.shape)
             return self.model.lm_head(inner.norm(h))
 
+    def _fuse(self) -> list[tuple]:
+        """Per layer: norms, one QKV matrix, o_proj, one gate+up matrix, down_proj.
 
-def _rope(x, cos, sin):
+        The fused matrices become the model's storage: q/k/v_proj and gate/up_proj are
+        re-pointed at views into them, so nothing is held twice.
+        """
+        import torch
+
+        cached = getattr(self.model, "_inferaudit_fused", None)
+        if cached is not None:  # a second decoder over the same model shares the first one's matrices
+            return cached
+        fused = []
+        with torch.no_grad():
+            for layer in self.model.model.layers:
+                attn, mlp = layer.self_attn, layer.mlp
+                qkv = _concat_into([attn.q_proj, attn.k_proj, attn.v_proj])
+                gate_up = _concat_into([mlp.gate_proj, mlp.up_proj])
+                fused.append((layer.input_layernorm.weight, layer.input_layernorm.variance_epsilon, qkv,
+                              (attn.o_proj.weight, attn.o_proj.bias), layer.post_attention_layernorm.weight,
+                              layer.post_attention_layernorm.variance_epsilon, gate_up,
+                              (mlp.down_proj.weight, mlp.down_proj.bias), attn.scaling))
+        self.model._inferaudit_fused = fused
+        return fused
+
+
+def _concat_into(linears) -> tuple:
+    """One (weight, bias) for several Linear layers of the same input, their parameters re-pointed into it."""
     import torch
 
-    half = x.shape[-1] // 2
-    rotated = torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-    return x * cos + rotated * sin
+    weight = torch.cat([lin.weight for lin in linears], dim=0)
+    has_bias = [lin.bias is not None for lin in linears]
+    bias = torch.cat([lin.bias if lin.bias is not None else torch.zeros_like(lin.weight[:, 0]) for lin in linears]) \
+        if any(has_bias) else None
+    row = 0
+    for lin in linears:
+        rows = lin.weight.shape[0]
+        lin.weight.data = weight[row:row + rows]
+        if lin.bias is not None:
+            lin.bias.data = bias[row:row + rows]
+        row += rows
+    return weight, bias
+
+
+def _layer(h, w, k_cache, v_cache, cos, sin, write, mask, shape):
+    """One decoder layer with the static cache: the same arithmetic as transformers' Llama layer."""
+    import torch
+    import torch.nn.functional as F
+
+    ln1, eps1, (w_qkv, b_qkv), (w_o, b_o), ln2, eps2, (w_gu, b_gu), (w_down, b_down), scale = w
+    n_heads, n_kv, head_dim = shape
+    batch, q, _ = h.shape
+    groups = n_heads // n_kv
+    x = ln1 * F.rms_norm(h.float(), (h.shape[-1],), eps=eps1).to(h.dtype)
+    qkv = F.linear(x, w_qkv, b_qkv).view(batch, q, n_heads + 2 * n_kv, head_dim)
+    qk = qkv[:, :, :n_heads + n_kv]
+    half = head_dim // 2
+    qk = qk * cos + torch.cat((-qk[..., half:], qk[..., :half]), dim=-1) * sin
+    k = qk[:, :, n_heads:].transpose(1, 2)
+    v = qkv[:, :, n_heads + n_kv:].transpose(1, 2)
+    k_cache.index_put_(write, k)
+    v_cache.index_put_(write, v)
+    grouped = qk[:, :, :n_heads].reshape(batch, q, n_kv, groups, head_dim).permute(0, 2, 3, 1, 4)
+    grouped = grouped.reshape(batch, n_kv, groups * q, head_dim)
+    out = F.scaled_dot_product_attention(grouped, k_cache, v_cache, attn_mask=mask, scale=scale)
+    out = out.view(batch, n_kv, groups, q, head_dim).permute(0, 3, 1, 2, 4).reshape(batch, q, n_heads * head_dim)
+    h = h + F.linear(out, w_o, b_o)
+    x = ln2 * F.rms_norm(h.float(), (h.shape[-1],), eps=eps2).to(h.dtype)
+    gate, up = F.linear(x, w_gu, b_gu).chunk(2, dim=-1)
+    return h + F.linear(F.silu(gate) * up, w_down, b_down)
 
 
 class StaticBackend:
