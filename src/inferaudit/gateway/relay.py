@@ -30,7 +30,7 @@ from .. import translate
 from ..providers import PROTOCOLS, WireProtocol
 from ..providers.errors import retry_after
 from ..providers.openai_chat import is_usage_only_chunk
-from ..providers.sse import SSEParser, encode_event
+from ..providers.sse import DONE, SSEParser, encode_event
 from ..usage import Call, Tokens
 from .attribution import Attribution
 from .config import Deployment, GatewayConfig, Provider
@@ -208,9 +208,16 @@ class Relay:
 
     async def _pump(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
                     usage, translator) -> None:
+        """Relay a stream event by event; end it with the protocol's own error if the upstream breaks it.
+
+        Pass-through forwards the upstream's bytes untouched, but only up to the last complete
+        event (the unfinished one is held until its blank line), so an upstream that dies mid-event
+        never leaves the client half an event to choke on before the error event.
+        """
         await send({"type": "http.response.start", "status": response.status, "headers": _response_headers(response)})
         parser = SSEParser()
         client = translator.stream(ex.body) if translator else None
+        held, raw_bytes, broken = b"", True, False
         try:
             async for chunk in response.content.iter_any():
                 if call.first_token_at is None:
@@ -218,26 +225,50 @@ class Relay:
                 events = parser.feed(chunk)
                 for event in events:
                     usage.feed(event)
+                if broken:
+                    continue  # read on for the usage the upstream billed; the client's stream is over
+                bad = _first_malformed(events)
+                if bad is not None:
+                    broken = True
+                    call.status, call.tags["error"] = "bad_upstream_stream", "malformed event"
+                    good = events[:bad]
+                    head = b"".join(client.feed(e) for e in good) if client is not None else b"".join(map(_encode, good))
+                    message = "upstream sent a malformed event; the stream was ended here"
+                    await send({"type": "http.response.body", "more_body": True,
+                                "body": head + (client.error(message) if client is not None else ex.protocol.error_event(message))})
+                    continue
                 if client is not None:
                     chunk = b"".join(client.feed(event) for event in events)
-                    if not chunk:
-                        continue
                 elif strip_usage:
                     chunk = _without_usage_chunks(events)
-                    if not chunk:
-                        continue
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                else:
+                    raw_bytes = raw_bytes and b"\r" not in chunk  # CR line ends: byte offsets differ, forward as is
+                    if raw_bytes:
+                        data = held + chunk if held else chunk
+                        cut = len(data) - parser.pending_bytes
+                        chunk, held = data[:cut], data[cut:]
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
             call.status = "midstream_error"
             call.tags["error"] = type(exc).__name__
             message = "upstream stream failed: " + type(exc).__name__
             failed = client.error(message) if client is not None else ex.protocol.error_event(message)
             await send({"type": "http.response.body", "body": failed, "more_body": True})
-        if client is not None:  # the end of the upstream stream: the client's message_stop / [DONE], or its error
-            rest = parser.flush()
-            for event in rest:
-                usage.feed(event)
-            tail = b"".join(client.feed(event) for event in rest) + client.close()
+            broken = True
+        rest = parser.flush()
+        for event in rest:
+            usage.feed(event)
+        if not broken:
+            tail = b""
+            if client is not None:  # the end of the upstream stream: the client's message_stop / [DONE], or its error
+                tail = b"".join(client.feed(event) for event in rest) + client.close()
+            else:
+                tail = b"".join(map(_encode, rest)) if raw_bytes and not strip_usage else \
+                    (_without_usage_chunks(rest) if strip_usage else b"")
+                if not usage.report().complete:
+                    call.tags["error"] = "stream ended before its final event"
+                    tail += ex.protocol.error_event("upstream stream ended before its final event")
             if tail:
                 await send({"type": "http.response.body", "body": tail, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -369,3 +400,20 @@ def _without_usage_chunks(events) -> bytes:
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+def _first_malformed(events) -> int | None:
+    """Index of the first event whose data is neither JSON nor ``[DONE]`` (every protocol here sends JSON)."""
+    for i, event in enumerate(events):
+        data = event.data
+        if data == DONE:
+            continue
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return i
+    return None
+
+
+def _encode(event) -> bytes:
+    return encode_event(event.data, event.event)

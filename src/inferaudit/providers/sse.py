@@ -74,6 +74,11 @@ class SSEParser:
             self._keep(rest)
         return events
 
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of the unfinished event held so far (after line-end normalisation)."""
+        return self._pending_size
+
     def flush(self) -> list[SSEEvent]:
         """At the end of the stream: the last event if the upstream closed without its blank line.
 
