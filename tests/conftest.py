@@ -93,3 +93,31 @@ def anthropic_sdk(serve):
         )
 
     return client
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster for the session (Debian's package; skipped where it is not installed)."""
+    from inferaudit.testing.postgres import PostgresCluster, PostgresUnavailable
+
+    try:
+        pytest.importorskip("psycopg")
+        cluster = PostgresCluster()
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    with cluster:
+        yield cluster
+
+
+@pytest.fixture
+def postgres(postgres_cluster, request):
+    """The DSN of a fresh, empty database in the session's cluster."""
+    import re
+
+    import psycopg
+
+    name = "t_" + re.sub(r"[^a-z0-9]", "_", request.node.name.lower())[:50]
+    with psycopg.connect(postgres_cluster.dsn, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name}")
+        con.execute(f"CREATE DATABASE {name}")
+    return postgres_cluster.dsn.rsplit("/", 1)[0] + "/" + name

@@ -13,31 +13,19 @@ import asyncio
 import json
 from collections import Counter
 
-import aiohttp
 import orjson
 import pytest
 
 from inferaudit.ledger import Ledger
 from inferaudit.providers.sse import SSEParser
 from inferaudit.testing.gateway import GatewayThread
+from inferaudit.testing.traffic import drive
 
 # faults that the gateway's retry hides (the first attempt fails before any byte reaches the client)
 RETRIED = ["429@1", "503@1", "reset-before-headers@1", "slow-first-byte:3@1"]
 FAILING = ["500", "reset-before-headers", "reset-mid-stream", "stall-mid-stream:3", "malformed-sse",
            "truncated-json", "wrong-content-type"]
 KINDS = [("openai", False), ("openai", True), ("anthropic", False), ("anthropic", True)]
-CONCURRENCY = 32
-
-
-def request_for(kind: str, stream: bool, i: int) -> tuple[str, dict]:
-    text = f"request {i}: say something"
-    if kind == "openai":
-        body = {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": text}]}
-        if stream:
-            body["stream_options"] = {"include_usage": True}
-        return "/v1/chat/completions", body
-    return "/v1/messages", {"model": "claude-haiku-4-5", "max_tokens": 64, "stream": stream,
-                            "messages": [{"role": "user", "content": text}]}
 
 
 def is_error_body(kind: str, body: dict) -> bool:
@@ -83,17 +71,6 @@ def verdict(kind: str, stream: bool, status: int, content_type: str, raw: bytes)
     if end.get("type") == "message_stop":
         return "complete" if starts == 1 else "message_stop without message_start"
     return "error" if last.event == "error" and is_error_body(kind, end) else "stream ended without message_stop or an error"
-
-
-async def drive(url: str, jobs: list[tuple[str, bool, str, int]]) -> list[tuple[int, str, bytes]]:
-    gate = asyncio.Semaphore(CONCURRENCY)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
-        async def one(kind, stream, fault, i):
-            path, body = request_for(kind, stream, i)
-            async with gate, session.post(url + path, json=body, headers={"x-emulator-fault": fault} if fault else {}) as r:
-                return r.status, r.headers.get("content-type", ""), await r.read()
-
-        return await asyncio.gather(*(one(*job) for job in jobs))
 
 
 def test_every_fault_mixed_with_good_traffic_at_concurrency_32(emulator, tmp_path, config_for):

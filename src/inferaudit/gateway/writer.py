@@ -25,6 +25,7 @@ from pathlib import Path
 import orjson
 
 from ..ledger import Ledger, LedgerError
+from ..ledger.postgres import PostgresLedger, is_postgres
 from ..ledger.staging import StageWriter, call_row, load_new_calls
 from ..usage import Call
 
@@ -46,13 +47,14 @@ class LedgerWriter:
         self.batch_rows = batch_rows
         self.flush_s = flush_s
         self.max_rows = max_rows
-        base = Path(ledger_path).expanduser().parent if ledger_path and str(ledger_path) != ":memory:" else Path(tempfile.gettempdir())
+        local = ledger_path and str(ledger_path) != ":memory:" and not is_postgres(ledger_path)
+        base = Path(ledger_path).expanduser().parent if local else Path(tempfile.gettempdir())
         self.spill_dir = Path(spill_dir) if spill_dir else base / "inferaudit-spill"
         self._queue: deque[Call] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferaudit-ledger-writer", daemon=True)
-        self._ledger: Ledger | None = None
+        self._ledger: _DuckSink | _PostgresSink | None = None
         self.written = 0
         self.spilled = 0
 
@@ -113,10 +115,10 @@ class LedgerWriter:
     def _take_batch(self) -> list[Call]:
         return [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
 
-    def _open(self) -> Ledger | None:
+    def _open(self):
         if self._ledger is None:
             try:
-                self._ledger = Ledger(self.ledger_path)
+                self._ledger = _PostgresSink(self.ledger_path) if is_postgres(self.ledger_path) else _DuckSink(self.ledger_path)
             except LedgerError as exc:
                 log.warning("ledger unavailable, spilling rows: %s", exc)
                 return None
@@ -137,23 +139,16 @@ class LedgerWriter:
             shutil.rmtree(stage, ignore_errors=True)
 
     def _load(self, stage: Path) -> bool:
-        ledger = self._open()
-        if ledger is None:
+        sink = self._open()
+        if sink is None:
             return False
         try:
-            ledger.con.execute("BEGIN")
-            load_new_calls(ledger.con, stage)
-            ledger.bump_generation()
-            ledger.con.execute("COMMIT")
+            sink.load(stage)
             return True
         except Exception as exc:  # the database went away mid-write: keep the rows, reopen later
             log.warning("ledger write failed, spilling rows: %s", exc)
             try:
-                ledger.con.execute("ROLLBACK")
-            except Exception:
-                pass
-            try:
-                ledger.close()
+                sink.close()
             except Exception:
                 pass
             self._ledger = None
@@ -187,6 +182,45 @@ class LedgerWriter:
                 shutil.copy(spilled, stage / "calls-replay.ndjson")
                 if not self._load(stage):
                     return  # still down: try again on the next round
-                spilled.unlink()
+                spilled.unlink(missing_ok=True)  # another replica sharing the folder may have replayed it too
             finally:
                 shutil.rmtree(stage, ignore_errors=True)
+
+
+class _DuckSink:
+    """Staged batches into the DuckDB ledger, one transaction each."""
+
+    def __init__(self, path):
+        self.ledger = Ledger(path)
+
+    def load(self, stage: Path) -> None:
+        con = self.ledger.con
+        con.execute("BEGIN")
+        try:
+            load_new_calls(con, stage)
+            self.ledger.bump_generation()
+            con.execute("COMMIT")
+        except Exception:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:
+                pass
+            raise
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+class _PostgresSink:
+    """Staged batches into a PostgreSQL ledger shared with other replicas."""
+
+    def __init__(self, dsn: str):
+        self.ledger = PostgresLedger(dsn)
+
+    def load(self, stage: Path) -> None:
+        rows = [orjson.loads(line) for staged in sorted(stage.glob("calls-*.ndjson"))
+                for line in staged.read_bytes().splitlines() if line.strip()]
+        self.ledger.insert_calls(rows)
+
+    def close(self) -> None:
+        self.ledger.close()
