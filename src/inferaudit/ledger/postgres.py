@@ -121,6 +121,41 @@ class PostgresLedger:
             cur.execute(SPEND_SQL[query], params)
             return cur.fetchall()
 
+    def copy_calls_into(self, duck, since: Any = None, until: Any = None) -> int:
+        """Copy the calls in [since, until) into a DuckDB connection's ``calls`` table, for the analyses.
+
+        The analyses (pricing per call, spend views, the audit) run in DuckDB whatever the store: one
+        cost engine. The copy streams as CSV through a temporary file, so a month of a busy gateway
+        never sits in Python objects.
+        """
+        import os
+        import tempfile
+
+        names = ", ".join(f'"{c}"' for c in CALL_COLUMNS)
+        where, params = [], []
+        if since is not None:
+            where.append("coalesce(started_at, ended_at) >= %s")
+            params.append(since)
+        if until is not None:
+            where.append("coalesce(started_at, ended_at) < %s")
+            params.append(until)
+        select = f"SELECT {names} FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
+        fd, path = tempfile.mkstemp(suffix=".csv", prefix="inferaudit-pg-")
+        try:
+            with os.fdopen(fd, "wb") as out, self.con.cursor() as cur:
+                import psycopg
+
+                # COPY takes no bind parameters: the window is quoted client-side
+                query = psycopg.ClientCursor(self.con).mogrify(select, params) if params else select
+                with cur.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy:
+                    for block in copy:
+                        out.write(block)
+            types = ", ".join(f"'{c}': '{t}'" for c, t in COLUMNS["calls"].items())
+            return duck.execute(f"INSERT OR IGNORE INTO calls BY NAME SELECT * FROM read_csv(?, header = true, "
+                                f"columns = {{{types}}})", [path]).fetchone()[0]
+        finally:
+            os.unlink(path)
+
     def explain(self, query: str, *params: Any) -> str:
         """The planner's plan for one of ``SPEND_SQL``, as text."""
         with self.con.cursor() as cur:
