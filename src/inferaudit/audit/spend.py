@@ -18,7 +18,7 @@ from ..usage import BUCKETS
 from .costs import create_priced_calls
 
 GROUPS = {"user": "user_id", "feature": "feature", "model": "model", "provider": "provider", "harness": "harness",
-          "team": "json_extract_string(tags, '$.team')"}
+          "team": "json_extract_string(tags, '$.team')", "key": "json_extract_string(tags, '$.key')"}
 PERIODS = ("day", "week", "month")
 
 

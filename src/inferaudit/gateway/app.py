@@ -9,7 +9,10 @@ the routes are few.
 
 from __future__ import annotations
 
+import contextvars
+import fnmatch
 import hmac
+import logging
 import random
 from typing import Any
 
@@ -20,6 +23,7 @@ from ..pricing import PriceBook
 from ..providers import PROTOCOLS, for_path
 from ..usage import Call
 from . import attribution
+from .budgets import Budget, Budgets
 from .config import Deployment, GatewayConfig, Provider
 from .metrics import Metrics
 from .otel import SpanExporter
@@ -27,6 +31,9 @@ from .relay import Exchange, Relay, Send, _respond
 from .writer import LedgerWriter
 
 JSON = [(b"content-type", b"application/json")]
+log = logging.getLogger("inferaudit.gateway")
+# the budgets the request being relayed falls under: read when its upstream calls are recorded
+_request_budgets: contextvars.ContextVar[list[Budget]] = contextvars.ContextVar("budgets", default=[])
 
 
 class Gateway:
@@ -41,6 +48,7 @@ class Gateway:
         self.session: aiohttp.ClientSession | None = None
         self.relay: Relay | None = None
         self._keys = {k.key: k for k in config.keys}
+        self.budgets = Budgets(config.budgets)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -48,6 +56,8 @@ class Gateway:
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=60)
         self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",))
         self.relay = Relay(self.config, self.session, self.record)
+        if self.budgets:
+            self._seed_budgets()
         self.writer.start()
 
     async def shutdown(self) -> None:
@@ -61,6 +71,10 @@ class Gateway:
         cost = self.book.cost(call.provider, call.model, call.tokens, call.started_at) if call.model else None
         self.metrics.observe(call, cost)
         self.spans.export(call)
+        budgets = _request_budgets.get()
+        if budgets and cost:
+            self.budgets.settle(budgets, cost)
+            self.metrics.budgets(self.budgets.status())
 
     # -- ASGI --------------------------------------------------------------------
 
@@ -106,14 +120,72 @@ class Gateway:
         if path.endswith("/count_tokens"):
             await self._count_tokens(path, raw, headers, candidates[0][0], send, key)
             return
+        if key and key.models and not any(fnmatch.fnmatchcase(model, pattern) for pattern in key.models):
+            await _respond(send, 403, orjson.dumps(protocol.error_body(403, f"this API key may not use model {model!r}")), JSON)
+            return
         who = attribution.from_request(headers, body, key.user if key else None, key.team if key else None)
+        if key and key.name:
+            who.tags["key"] = key.name  # the key's name, never the key: budgets and spend views group by it
+        budgets = self.budgets.matching({  # a key's own owner wins over what the client asserts in headers
+            "key": key.name if key else None, "user": (key.user if key and key.user else who.user),
+            "team": (key.team if key and key.team else who.tags.get("team")), "feature": who.feature,
+        }) if self.budgets else []
+        if budgets:
+            refusal = await self.budgets.admit(budgets)
+            if refusal:
+                await _respond(send, 403, orjson.dumps(protocol.error_body(403, refusal)), JSON)
+                return
         exchange = Exchange(
             protocol=protocol, path=path, query=scope.get("query_string", b""), body=body, raw_body=raw,
             stream=protocol.is_stream(body, path + "?" + scope.get("query_string", b"").decode("latin-1")),
             model=model, candidates=candidates, attribution=who, client_headers=headers,
             forward_client_auth=not self._keys,
         )
-        await self.relay.handle(exchange, send)
+        if not budgets:
+            await self.relay.handle(exchange, send)
+            return
+        _request_budgets.set(budgets)
+        try:
+            await self.relay.handle(exchange, send)
+        finally:
+            await self.budgets.release(budgets)
+
+    def _seed_budgets(self) -> None:
+        """Money already spent this period, from the ledger, so that a restart does not hand it back."""
+        from datetime import datetime, timezone
+
+        from ..audit.spend import spend
+        from ..ledger import Ledger
+        from ..ledger.postgres import PostgresLedger, is_postgres
+        from .budgets import period_start
+
+        if not self.config.ledger:
+            return
+        now = datetime.now(timezone.utc)
+        seeded: dict[Budget, float] = {}
+        try:
+            with Ledger(":memory:") as scratch:
+                if is_postgres(self.config.ledger):
+                    earliest = min(period_start(b.period, now) for b in self.config.budgets)
+                    with PostgresLedger(self.config.ledger) as pg:
+                        pg.copy_calls_into(scratch.con, earliest, None)
+                else:
+                    from pathlib import Path
+
+                    if not Path(self.config.ledger).expanduser().exists():
+                        return
+                    scratch.con.execute("ATTACH ? AS source (READ_ONLY)", [str(Path(self.config.ledger).expanduser())])
+                    scratch.con.execute("INSERT INTO calls SELECT * FROM source.calls")
+                    scratch.con.execute("DETACH source")
+                for budget in self.config.budgets:
+                    scope = budget.scope
+                    rows = spend(scratch.con, self.book, (scope,), "day", period_start(budget.period, now), None)["rows"]
+                    seeded[budget] = sum(r["cost_usd"] or 0.0 for r in rows if r[scope] == budget.name)
+        except Exception as exc:  # the ledger is down: budgets start from zero rather than refuse everyone
+            log.warning("could not read this period's spend from the ledger (budgets start at $0): %s", exc)
+            return
+        self.budgets.seed(seeded)
+        self.metrics.budgets(self.budgets.status())
 
     async def _lifespan(self, receive, send: Send) -> None:
         while True:

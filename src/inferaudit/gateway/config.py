@@ -15,7 +15,10 @@ Example::
       openai-responses: openai
       anthropic-messages: anthropic
     keys:                              # virtual keys; when any is set, every request needs one
-      - {key_env: TEAM_SEARCH_KEY, user: search-bot, team: search}
+      - {key_env: TEAM_SEARCH_KEY, name: search, user: search-bot, team: search, models: [fast, "gpt-4o*"]}
+    budgets:                           # USD per day | week | month | total; refused with a 403 when spent
+      - {key: search, usd: 50, period: month, alert_at: 0.8}
+      - {feature: summarise, usd: 5, period: day}
 
 Upstream keys come only from the environment (``api_key_env``) or the file
 (``api_key``); they are never written to the ledger, logs, metrics or
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers import PROTOCOLS
+from .budgets import Budget, parse_budgets
 
 
 class ConfigError(ValueError):
@@ -61,6 +65,10 @@ class VirtualKey:
     key: str = field(repr=False)
     user: str | None = None
     team: str | None = None
+    name: str | None = None
+    """How budgets and the ledger name this key (never the key itself)."""
+    models: tuple[str, ...] = ()
+    """Models (aliases or names, glob patterns) this key may use; empty: any."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,8 @@ class GatewayConfig:
     ledger_queue_rows: int = 100_000
     spill_dir: str | None = None
     """Where ledger rows wait while the database is unavailable (default: next to the ledger)."""
+    budgets: tuple[Budget, ...] = ()
+    """Spend limits per key, user, team or feature (see gateway/budgets.py)."""
 
     @classmethod
     def load(cls, path: str | Path) -> GatewayConfig:
@@ -122,7 +132,7 @@ class GatewayConfig:
             raise ConfigError(f"{where}: expected a mapping at the top level")
         known = {"listen", "ledger", "providers", "models", "default_providers", "keys", "timeouts", "retry",
                  "routing", "store_bodies", "max_body_bytes", "ledger_batch_rows", "ledger_flush_s",
-                 "ledger_queue_rows", "spill_dir"}
+                 "ledger_queue_rows", "spill_dir", "budgets"}
         unknown = set(doc) - known
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
@@ -157,6 +167,7 @@ class GatewayConfig:
             ledger_flush_s=float(doc.get("ledger_flush_s", 0.25)),
             ledger_queue_rows=int(doc.get("ledger_queue_rows", 100_000)),
             spill_dir=doc.get("spill_dir"),
+            budgets=parse_budgets(where, doc.get("budgets")),
         )
 
     def secrets(self) -> list[str]:
@@ -203,4 +214,7 @@ def _key(where: str, index: int, spec: Any) -> VirtualKey:
     key = _secret(f"{where}: keys[{index}]", spec, "key")
     if not key:
         raise ConfigError(f"{where}: keys[{index}] needs key or key_env")
-    return VirtualKey(key=key, user=spec.get("user"), team=spec.get("team"))
+    models = spec.get("models") or ()
+    if isinstance(models, str) or not all(isinstance(m, str) for m in models):
+        raise ConfigError(f"{where}: keys[{index}].models must be a list of model names or patterns")
+    return VirtualKey(key=key, user=spec.get("user"), team=spec.get("team"), name=spec.get("name"), models=tuple(models))

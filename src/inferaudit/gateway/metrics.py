@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from ..usage import BUCKETS, Call
@@ -30,6 +30,10 @@ class Metrics:
         self.spec_accepted = Counter("inferaudit_spec_accepted_tokens", "Speculative draft tokens accepted", labels,
                                      registry=self.registry)
         self.spec_steps = Counter("inferaudit_spec_steps", "Speculative verification steps", labels, registry=self.registry)
+        self.budget_spent = Gauge("inferaudit_budget_spent_usd", "Spent this period, per budget",
+                                  ("scope", "name", "period"), registry=self.registry)
+        self.budget_limit = Gauge("inferaudit_budget_limit_usd", "Budget per period", ("scope", "name", "period"),
+                                  registry=self.registry)
         self.upstream_errors = Counter("inferaudit_upstream_errors", "Upstream failures by kind",
                                        ("provider", "kind"), registry=self.registry)
 
@@ -52,6 +56,11 @@ class Metrics:
             self.spec_steps.labels(*labels).inc(call.spec_steps or 0)
         if call.status != "ok":
             self.upstream_errors.labels(call.provider or "", call.status).inc()
+
+    def budgets(self, status: list[dict]) -> None:
+        for b in status:
+            self.budget_limit.labels(b["scope"], b["name"], b["period"]).set(b["limit_usd"])
+            self.budget_spent.labels(b["scope"], b["name"], b["period"]).set(b["spent_usd"])
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
