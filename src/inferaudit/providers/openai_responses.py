@@ -25,15 +25,14 @@ from .base import SSEEvent, UsageReport
 from .openai_chat import error_type
 from .sse import encode_event
 
-KNOWN_USAGE = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "total_tokens",
-        "input_tokens_details.cached_tokens",
-        "output_tokens_details.reasoning_tokens",
-    }
+USAGE_PATHS = (  # what map_usage reads, in the order Tokens.from_prompt_including_cached takes them
+    "input_tokens",
+    "input_tokens_details.cached_tokens",
+    "output_tokens",
+    "output_tokens_details.reasoning_tokens",
 )
+KNOWN_USAGE = frozenset({*USAGE_PATHS, "total_tokens"})
+_USAGE_KEYS = tuple(tuple(path.split(".")) for path in USAGE_PATHS)
 CLIENT_TOOL_ITEMS = frozenset(
     {"function_call", "custom_tool_call", "computer_call", "local_shell_call", "shell_call", "apply_patch_call"}
 )
@@ -48,15 +47,33 @@ SERVER_TOOL_ITEMS = frozenset(
     }
 )
 TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+ITEM_EVENTS = ("response.output_item.added", "response.output_item.done")
+
+# JSON paths this module reads (and writes), per OpenAI object, as in :mod:`.openai_chat`; a stream
+# event's path starts with its ``type`` and a colon (``*``: any event). Checked by ``inferaudit
+# drift check`` against OpenAI's spec, and kept complete by tests/drift/test_fields.py.
+READS: dict[str, tuple[str, ...]] = {
+    "responses.response": (
+        "id", "model", "status", "incomplete_details.reason", "error", "error.message", "output[].type", "usage",
+    ),
+    "responses.usage": (*USAGE_PATHS, "*"),
+    "responses.event": (
+        "*:type", "*:response", "error:message", "error:error.message",
+        *(f"{event}:{path}" for event in ITEM_EVENTS for path in ("item.type", "item.id", "output_index")),
+    ),
+    "responses.request": ("model", "stream"),
+}
+WRITES: dict[str, tuple[str, ...]] = {
+    "responses.error": ("error.message", "error.type", "error.param", "error.code"),
+    "responses.event": tuple(
+        f"error:{path}" for path in ("type", "sequence_number", "code", "message", "param", "error.type",
+                                     "error.code", "error.message", "error.param")
+    ),
+}
 
 
 def map_usage(usage: dict[str, Any]) -> Tokens:
-    return Tokens.from_prompt_including_cached(
-        usage.get("input_tokens"),
-        dig(usage, "input_tokens_details", "cached_tokens"),
-        usage.get("output_tokens"),
-        dig(usage, "output_tokens_details", "reasoning_tokens"),
-    )
+    return Tokens.from_prompt_including_cached(*(dig(usage, *keys) for keys in _USAGE_KEYS))
 
 
 def _item_kinds(items: Any) -> tuple[int, int]:
@@ -97,7 +114,7 @@ class ResponsesStreamUsage:
         report = self._report
         if kind == "error":
             report.error = text(data.get("message")) or text(dig(data, "error", "message")) or dumps(data)
-        elif kind in ("response.output_item.added", "response.output_item.done"):
+        elif kind in ITEM_EVENTS:
             item = mapping(data.get("item"))
             if text(item.get("type")) in CLIENT_TOOL_ITEMS:
                 self._tool_items.add(str(item.get("id") or data.get("output_index")))

@@ -27,6 +27,7 @@ from typing import Any
 from ..providers.base import SSEEvent
 from ..providers.sse import DONE, encode_event
 from .common import (
+    ERROR_READS,
     StreamEnding,
     anthropic_stop,
     anthropic_usage,
@@ -39,6 +40,18 @@ from .common import (
     text,
     wants_thinking,
 )
+
+# JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
+# subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
+# fails when the code touches a path not listed.
+READS: dict[str, tuple[str, ...]] = {
+    "chat.chunk": (
+        "id", "model", "usage", *ERROR_READS, "choices[].index", "choices[].delta.reasoning_content",
+        "choices[].delta.reasoning", "choices[].delta.content", "choices[].delta.tool_calls[].index",
+        "choices[].delta.tool_calls[].id", "choices[].delta.tool_calls[].function.name",
+        "choices[].delta.tool_calls[].function.arguments", "choices[].finish_reason", "choices[].stop_reason",
+    ),
+}
 
 ZERO_USAGE = {"input_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 0}
 

@@ -45,6 +45,20 @@ DROPPED = (
     "prompt_cache_key", "modalities", "audio", "prediction", "web_search_options", "stream_options",
     "functions", "function_call",
 )
+# JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
+# subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
+# fails when the code touches a path not listed.
+READS: dict[str, tuple[str, ...]] = {
+    "chat.request": (
+        "model", "messages[].role", "messages[].content", "messages[].content[].type", "messages[].content[].text",
+        "messages[].content[].refusal", "messages[].content[].image_url.url", "messages[].tool_call_id",
+        "messages[].tool_calls[].type", "messages[].tool_calls[].id", "messages[].tool_calls[].function.name",
+        "messages[].tool_calls[].function.arguments", "max_completion_tokens", "max_tokens", "stop", "user",
+        "safety_identifier", "tools[].type", "tools[].function.name", "tools[].function.description",
+        "tools[].function.parameters", "tools[].function.strict", "tool_choice", "tool_choice.type",
+        "tool_choice.function.name", "parallel_tool_calls", "stream", "temperature", "top_p",
+    ),
+}
 DEFAULT_MAX_TOKENS = 4096  # every Claude model can emit this many; a client that wants more says so
 
 

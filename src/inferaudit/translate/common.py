@@ -16,6 +16,24 @@ from typing import Any
 from ..providers import PROTOCOLS
 from ..providers._common import dumps, loads  # noqa: F401  (re-exported for the translators)
 
+# JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
+# subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
+# fails when the code touches a path not listed.
+ERROR_READS = ("error", "error.message", "message", "detail")  # error_message: any protocol's error shape
+READS: dict[str, tuple[str, ...]] = {
+    "chat.usage": (
+        "prompt_tokens", "prompt_tokens_details.cached_tokens", "prompt_tokens_details.cache_write_tokens",
+        "completion_tokens", "completion_tokens_details.reasoning_tokens",
+    ),
+    "chat.error": ERROR_READS,
+}
+WRITES: dict[str, tuple[str, ...]] = {
+    "chat.usage": (
+        "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details.cached_tokens",
+        "prompt_tokens_details.cache_write_tokens", "completion_tokens_details.reasoning_tokens",
+    ),
+}
+
 # OpenAI finish_reason -> Anthropic stop_reason
 STOP_REASONS = {
     "stop": "end_turn",

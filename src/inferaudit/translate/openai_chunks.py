@@ -40,6 +40,19 @@ from .common import (
     text,
 )
 
+# JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
+# subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
+# fails when the code touches a path not listed.
+READS: dict[str, tuple[str, ...]] = {"chat.request": ("model", "stream_options.include_usage")}
+WRITES: dict[str, tuple[str, ...]] = {
+    "chat.chunk": (
+        "id", "object", "created", "model", "choices[].index", "choices[].delta.role", "choices[].delta.content",
+        "choices[].delta.reasoning_content", "choices[].delta.tool_calls[].index", "choices[].delta.tool_calls[].id",
+        "choices[].delta.tool_calls[].type", "choices[].delta.tool_calls[].function.name",
+        "choices[].delta.tool_calls[].function.arguments", "choices[].logprobs", "choices[].finish_reason", "usage",
+    ),
+}
+
 
 class OpenAIChunks(StreamEnding):
     """One Anthropic Messages stream -> OpenAI chat chunks (a :class:`~.base.StreamTranslator`)."""

@@ -35,6 +35,20 @@ DROPPED = (
     "thinking", "top_k", "service_tier", "container", "mcp_servers", "context_management",
     "output_config", "output_format", "inference_geo",
 )
+# JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
+# subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
+# fails when the code touches a path not listed.
+WRITES: dict[str, tuple[str, ...]] = {
+    "chat.request": (
+        "model", "messages[].role", "messages[].content", "messages[].content[].type", "messages[].content[].text",
+        "messages[].content[].image_url.url", "messages[].tool_call_id", "messages[].tool_calls[].id",
+        "messages[].tool_calls[].type", "messages[].tool_calls[].function.name",
+        "messages[].tool_calls[].function.arguments", "max_tokens", "max_completion_tokens", "temperature", "top_p",
+        "stop", "user", "tools[].type", "tools[].function.name", "tools[].function.description",
+        "tools[].function.parameters.*", "tools[].function.strict", "tool_choice", "tool_choice.type",
+        "tool_choice.function.name", "parallel_tool_calls", "stream", "stream_options.include_usage",
+    ),
+}
 SYSTEM_JOIN = "\n\n"  # system blocks are separate prompts (Claude Code sends several)
 TOOL_RESULT_JOIN = "\n\n"
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from .base import TranslationError
 from .common import (
+    ERROR_READS,
     anthropic_stop,
     anthropic_usage,
     arguments_object,
@@ -29,6 +30,27 @@ from .common import (
     text,
     wants_thinking,
 )
+
+# JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
+# subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
+# fails when the code touches a path not listed.
+READS: dict[str, tuple[str, ...]] = {
+    "chat.response": (
+        "id", "model", "usage", *ERROR_READS, "choices[].index", "choices[].message.reasoning_content",
+        "choices[].message.reasoning", "choices[].message.refusal", "choices[].message.content",
+        "choices[].message.content[].text", "choices[].message.tool_calls[].id",
+        "choices[].message.tool_calls[].function.name", "choices[].message.tool_calls[].function.arguments",
+        "choices[].finish_reason", "choices[].stop_reason",
+    ),
+}
+WRITES: dict[str, tuple[str, ...]] = {
+    "chat.response": (
+        "id", "object", "created", "model", "choices[].index", "choices[].message.role", "choices[].message.content",
+        "choices[].message.refusal", "choices[].message.tool_calls[].id", "choices[].message.tool_calls[].type",
+        "choices[].message.tool_calls[].function.name", "choices[].message.tool_calls[].function.arguments",
+        "choices[].message.reasoning_content", "choices[].logprobs", "choices[].finish_reason", "usage",
+    ),
+}
 
 
 def anthropic_message(body: dict[str, Any], request: dict[str, Any] | None = None) -> dict[str, Any]:
