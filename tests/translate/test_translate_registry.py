@@ -10,13 +10,14 @@ from inferaudit.translate import anthropic_request, openai_request
 
 def test_public_api_is_pinned():
     assert sorted(translate.__all__) == sorted([
-        "TRANSLATORS", "AnthropicToOpenAI", "OpenAIToAnthropic", "StreamTranslator", "TranslationError",
+        "TRANSLATORS", "AnthropicToOpenAI", "OpenAIToAnthropic", "ResponsesToChat", "StreamTranslator", "TranslationError",
         "Translator", "UnsupportedTranslation", "get"])
 
 
 @pytest.mark.parametrize("source, target, path", [
     ("anthropic-messages", "openai-chat", "/v1/chat/completions"),
     ("openai-chat", "anthropic-messages", "/v1/messages"),
+    ("openai-responses", "openai-chat", "/v1/chat/completions"),
 ])
 def test_registry_finds_each_pair_with_its_upstream_path(source, target, path):
     translator = translate.get(source, target)
@@ -28,8 +29,8 @@ def test_registry_finds_each_pair_with_its_upstream_path(source, target, path):
 
 def test_an_unknown_pair_names_the_pairs_there_are():
     with pytest.raises(translate.UnsupportedTranslation, match="anthropic-messages -> openai-chat") as caught:
-        translate.get("openai-responses", "openai-chat")
-    assert "'openai-responses'" in str(caught.value)
+        translate.get("gemini", "openai-chat")
+    assert "'gemini'" in str(caught.value)
     with pytest.raises(LookupError):
         translate.get("openai-chat", "openai-chat")  # the same protocol is relayed, never translated
 

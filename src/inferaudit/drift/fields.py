@@ -23,12 +23,14 @@ from ..translate import (
     openai_chunks,
     openai_request,
     responses,
+    responses_api,
+    responses_events,
 )
 
 # Modules whose READS / WRITES tables describe the OpenAI protocols the gateway speaks.
 OPENAI_MODULES: tuple[ModuleType, ...] = (
     openai_chat, openai_responses, common, anthropic_events, responses, openai_chunks, openai_request,
-    anthropic_request,
+    anthropic_request, responses_api, responses_events,
 )
 
 # Keys of self-hosted servers' own objects (vLLM, SGLang, llama.cpp): read by the providers, not OpenAI's API.

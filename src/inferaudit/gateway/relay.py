@@ -112,7 +112,11 @@ class Relay:
                 translator = translate.get(ex.protocol.name, upstream.name)
             except translate.UnsupportedTranslation as exc:
                 return 502, orjson.dumps(ex.protocol.error_body(502, str(exc))), [(b"content-type", b"application/json")], None
-        body = translator.request(ex.body) if translator else dict(ex.body)
+        try:
+            body = translator.request(ex.body) if translator else dict(ex.body)
+        except translate.TranslationError as exc:  # a request the upstream's protocol cannot express
+            await _respond(send, 400, orjson.dumps(ex.protocol.error_body(400, str(exc))), [(b"content-type", b"application/json")])
+            return None
         body, strip_usage = upstream.prepare_upstream(body, ex.stream)
         strip_usage = strip_usage and translator is None  # a translator decides itself what usage the client sees
         if deployment.model != ex.model and "model" in body:

@@ -7,20 +7,22 @@ from the upstream's own bytes by the upstream's wire protocol, so a
 translation can change what a client sees, never what is recorded.
 
 Pairs: ``anthropic-messages`` -> ``openai-chat`` (Claude Code on vLLM,
-llama.cpp, Ollama, any OpenAI-compatible server) and ``openai-chat`` ->
-``anthropic-messages``. Each request module's docstring lists what maps and
+llama.cpp, Ollama, any OpenAI-compatible server), ``openai-chat`` ->
+``anthropic-messages``, and ``openai-responses`` -> ``openai-chat`` (Codex
+CLI or the SDK's ``responses`` on a chat-only server). Each request module's docstring lists what maps and
 what is dropped. A new pair is one class in :mod:`.pairs` and one entry below.
 """
 
 from __future__ import annotations
 
 from .base import StreamTranslator, TranslationError, Translator, UnsupportedTranslation
-from .pairs import AnthropicToOpenAI, OpenAIToAnthropic
+from .pairs import AnthropicToOpenAI, OpenAIToAnthropic, ResponsesToChat
 
 __all__ = [
     "TRANSLATORS",
     "AnthropicToOpenAI",
     "OpenAIToAnthropic",
+    "ResponsesToChat",
     "StreamTranslator",
     "TranslationError",
     "Translator",
@@ -29,7 +31,7 @@ __all__ = [
 ]
 
 TRANSLATORS: dict[tuple[str, str], Translator] = {
-    (t.source, t.target): t for t in (AnthropicToOpenAI(), OpenAIToAnthropic())
+    (t.source, t.target): t for t in (AnthropicToOpenAI(), OpenAIToAnthropic(), ResponsesToChat())
 }
 
 

@@ -1,4 +1,4 @@
-"""The two translators: each a client protocol, an upstream protocol, and the modules that map them.
+"""The translators: each a client protocol, an upstream protocol, and the modules that map them.
 
 Both are small frozen objects with a knob or two, so a gateway can keep one
 per route; per-request state lives only in the stream translators they make.
@@ -15,6 +15,8 @@ from .common import client_error
 from .openai_chunks import OpenAIChunks
 from .openai_request import openai_request
 from .responses import anthropic_message, openai_completion
+from .responses_api import chat_request, responses_response
+from .responses_events import ResponsesEvents
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,27 @@ class OpenAIToAnthropic:
 
     def stream(self, request: dict[str, Any] | None = None) -> OpenAIChunks:
         return OpenAIChunks(request)
+
+    def error_body(self, status: int, body: bytes) -> dict[str, Any]:
+        return client_error(self.source, status, body)
+
+
+@dataclass(frozen=True)
+class ResponsesToChat:
+    """An OpenAI Responses client (Codex CLI) in front of a Chat Completions server (vLLM, llama.cpp, Ollama)."""
+
+    source = "openai-responses"
+    target = "openai-chat"
+    upstream_path = "/v1/chat/completions"
+
+    def request(self, body: dict[str, Any]) -> dict[str, Any]:
+        return chat_request(body)
+
+    def response(self, body: dict[str, Any], request: dict[str, Any] | None = None) -> dict[str, Any]:
+        return responses_response(body, request)
+
+    def stream(self, request: dict[str, Any] | None = None) -> ResponsesEvents:
+        return ResponsesEvents(request)
 
     def error_body(self, status: int, body: bytes) -> dict[str, Any]:
         return client_error(self.source, status, body)
