@@ -1,0 +1,3 @@
+from .loader import load_settings
+
+__all__ = ["load_settings"]
