@@ -22,7 +22,7 @@ import orjson
 from ..pricing import PriceBook
 from ..providers import PROTOCOLS, for_path
 from ..usage import Call
-from . import attribution
+from . import attribution, templates
 from .budgets import Budget, Budgets
 from .config import Deployment, GatewayConfig, Provider
 from .metrics import Metrics
@@ -126,6 +126,9 @@ class Gateway:
         who = attribution.from_request(headers, body, key.user if key else None, key.team if key else None)
         if key and key.name:
             who.tags["key"] = key.name  # the key's name, never the key: budgets and spend views group by it
+        template = templates.fingerprint(protocol.name, body)
+        if template:
+            who.tags["template"] = template  # a hash of the fixed part, never its text (distill backlog)
         budgets = self.budgets.matching({  # a key's own owner wins over what the client asserts in headers
             "key": key.name if key else None, "user": (key.user if key and key.user else who.user),
             "team": (key.team if key and key.team else who.tags.get("team")), "feature": who.feature,
