@@ -13,10 +13,11 @@ Usage conventions:
   chunk: the last one wins, nothing is added.
 - Self-hosted servers report speculative decoding per request: vLLM in a
   top-level ``metrics.speculative_decoding`` object (``--per-request-spec-
-  decode-metrics``), llama.cpp in ``timings.draft_n`` /
-  ``timings.draft_n_accepted``. They land in ``UsageReport.extra`` under the
-  ``Call`` field names (``spec_draft_tokens``, ``spec_accepted_tokens``,
-  ``spec_steps``), beside the raw ``metrics`` / ``timings`` objects.
+  decode-metrics``), SGLang in ``sglext`` / ``meta_info``, llama.cpp in ``timings.draft_n`` /
+  ``timings.draft_n_accepted`` (readers in :mod:`.spec_counters`). They land in
+  ``UsageReport.extra`` under the ``Call`` field names (``spec_draft_tokens``,
+  ``spec_accepted_tokens``, ``spec_steps``), beside the raw ``metrics`` /
+  ``timings`` / ``meta_info`` / ``sglext`` objects.
 - A failure after the 200 arrives as ``data: {"error": {...}}`` (what the
   openai SDK raises ``APIError`` on).
 """
@@ -28,28 +29,42 @@ from typing import Any
 from ..usage import Tokens
 from ._common import dig, dumps, listed, loads, mapping, response_object, text, tokens_into, usage_extras
 from .base import SSEEvent, UsageReport
+from .spec_counters import read_spec
 from .sse import DONE, encode_event
 
-KNOWN_USAGE = frozenset(
-    {
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "prompt_tokens_details.cached_tokens",
-        "completion_tokens_details.reasoning_tokens",
-    }
+USAGE_PATHS = (  # what map_usage reads, in the order Tokens.from_prompt_including_cached takes them
+    "prompt_tokens",
+    "prompt_tokens_details.cached_tokens",
+    "completion_tokens",
+    "completion_tokens_details.reasoning_tokens",
 )
+KNOWN_USAGE = frozenset({*USAGE_PATHS, "total_tokens"})
+_USAGE_KEYS = tuple(tuple(path.split(".")) for path in USAGE_PATHS)
 
-# Call field -> where each server family reports it, first match wins.
-SPEC_COUNTERS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "spec_draft_tokens": (("metrics", "speculative_decoding", "num_draft_tokens"), ("timings", "draft_n")),
-    "spec_accepted_tokens": (
-        ("metrics", "speculative_decoding", "num_accepted_draft_tokens"),
-        ("timings", "draft_n_accepted"),
+SERVER_EXTRAS = ("metrics", "timings", "meta_info", "sglext")  # top-level objects kept verbatim when a server sends them
+
+# JSON paths this module reads (and writes), per OpenAI object: ``[]`` is each item of an array,
+# ``*`` every field (usage extras are kept whole). ``inferaudit drift check`` compares them with
+# OpenAI's published spec; tests/drift/test_fields.py fails when the code reads a path not
+# listed. Self-hosted servers' own objects (SERVER_EXTRAS, :mod:`.spec_counters`) are not listed.
+READS: dict[str, tuple[str, ...]] = {
+    "chat.response": (
+        "id", "model", "error", "error.message", "choices[].finish_reason", "choices[].message.tool_calls",
+        "choices[].message.function_call", "usage",
     ),
-    "spec_steps": (("metrics", "speculative_decoding", "num_spec_steps"),),
+    "chat.chunk": (
+        "id", "model", "error", "error.message", "choices[].index", "choices[].finish_reason",
+        "choices[].delta.tool_calls[].index", "choices[].delta.tool_calls[].id", "choices[].delta.function_call.name",
+        "usage",
+    ),
+    "chat.usage": (*USAGE_PATHS, "*"),
+    "chat.request": ("model", "stream", "stream_options.include_usage"),
 }
-SERVER_EXTRAS = ("metrics", "timings")  # top-level objects kept verbatim when a server sends them
+WRITES: dict[str, tuple[str, ...]] = {
+    "chat.request": ("stream_options.include_usage",),
+    "chat.error": ("error.message", "error.type", "error.param", "error.code"),
+    "chat.chunk": ("error.message", "error.type", "error.param", "error.code"),  # error_event: a failure mid-stream
+}
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -73,23 +88,15 @@ def is_usage_only_chunk(chunk: dict[str, Any]) -> bool:
 
 
 def map_usage(usage: dict[str, Any]) -> Tokens:
-    return Tokens.from_prompt_including_cached(
-        usage.get("prompt_tokens"),
-        dig(usage, "prompt_tokens_details", "cached_tokens"),
-        usage.get("completion_tokens"),
-        dig(usage, "completion_tokens_details", "reasoning_tokens"),
-    )
+    return Tokens.from_prompt_including_cached(*(dig(usage, *keys) for keys in _USAGE_KEYS))
 
 
 def server_extras(obj: dict[str, Any]) -> dict[str, Any]:
     """Speculative-decoding counters and raw server metrics of one response or chunk."""
     out: dict[str, Any] = {key: obj[key] for key in SERVER_EXTRAS if isinstance(obj.get(key), dict)}
-    for field, paths in SPEC_COUNTERS.items():
-        for path in paths:
-            value = dig(obj, *path)
-            if isinstance(value, int) and not isinstance(value, bool):
-                out[field] = value
-                break
+    counters = read_spec(obj)
+    if counters is not None:
+        out.update(counters.call_fields())
     return out
 
 
@@ -109,9 +116,10 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, (int, str)) or value is None else repr(value)
 
 
+_SERVER_MARKS = ('"metrics"', '"timings"', '"meta_info"', '"sglext"')  # where servers put speculative counters
 # substrings without which a chunk after the first carries nothing the ledger reads
 _WORTH_PARSING = ('"usage"', '"tool_calls"', '"function_call"', '"finish_reason":"', '"finish_reason": "', '"error"',
-                  '"metrics"', '"timings"')
+                  *_SERVER_MARKS)
 
 
 class ChatStreamUsage:
@@ -150,7 +158,7 @@ class ChatStreamUsage:
                 self._tools.add((_key(choice.get("index")), "function_call"))
         if isinstance(chunk.get("usage"), dict):
             self._usage = chunk["usage"]
-        if "metrics" in chunk or "timings" in chunk:
+        if any(mark in data for mark in _SERVER_MARKS):
             self._server.update(server_extras(chunk))
 
     def report(self) -> UsageReport:
