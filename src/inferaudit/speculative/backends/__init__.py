@@ -10,6 +10,7 @@ from .hf import HFBackend, trim_cache
 # name -> "module:class"; each class is built by its own ``load(gguf, device)`` classmethod
 BACKENDS: dict[str, str] = {
     "transformers": "inferaudit.speculative.backends.hf:HFBackend",
+    "llama.cpp": "inferaudit.speculative.backends.llamacpp:LlamaCppBackend",  # CPU, quantized GGUF kernels
 }
 
 

