@@ -69,5 +69,12 @@ def test_spend_queries_stay_on_indexes_at_a_million_rows(postgres):
                       else ("model-2",) if query == "one_model" else ()) + window
             plan = ledger.explain(query, *params)
             assert "Seq Scan on calls" not in plan, f"{query}:\n{plan}"
+        from inferaudit.ledger import Ledger
+
+        with Ledger(":memory:") as analysis:  # what `spend` / `distill` copy out of PostgreSQL for a window
+            assert ledger.copy_calls_into(analysis.con, *window) == 17280
+        select, params = ledger.last_copy_sql
+        plan = ledger.explain(select, *params)
+        assert "Seq Scan on calls" not in plan, plan
         total = ledger.spend("total", *window)
         assert total == [(17280, 1728000, 172800)]  # 86,400 s / 5 s per row

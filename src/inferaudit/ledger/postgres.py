@@ -133,13 +133,14 @@ class PostgresLedger:
 
         names = ", ".join(f'"{c}"' for c in CALL_COLUMNS)
         where, params = [], []
-        if since is not None:
-            where.append("coalesce(started_at, ended_at) >= %s")
+        if since is not None:  # started_at: every gateway row has one, and its index serves the window
+            where.append("started_at >= %s")
             params.append(since)
         if until is not None:
-            where.append("coalesce(started_at, ended_at) < %s")
+            where.append("started_at < %s")
             params.append(until)
         select = f"SELECT {names} FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
+        self.last_copy_sql = (select, params)
         fd, path = tempfile.mkstemp(suffix=".csv", prefix="inferaudit-pg-")
         try:
             with os.fdopen(fd, "wb") as out, self.con.cursor() as cur:
@@ -157,9 +158,9 @@ class PostgresLedger:
             os.unlink(path)
 
     def explain(self, query: str, *params: Any) -> str:
-        """The planner's plan for one of ``SPEND_SQL``, as text."""
+        """The planner's plan for one of ``SPEND_SQL`` (or a SELECT given whole), as text."""
         with self.con.cursor() as cur:
-            cur.execute("EXPLAIN " + SPEND_SQL[query], params)
+            cur.execute("EXPLAIN " + SPEND_SQL.get(query, query), params)
             return "\n".join(row[0] for row in cur.fetchall())
 
 
