@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import openai
 import pytest
-from aiohttp import web
 
 from inferaudit.ledger import Ledger
 from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.server import ModelServer
 
 from inferaudit.gateway import GatewayConfig
+from inferaudit.testing.app_thread import AppThread
 from inferaudit.testing.gateway import GatewayThread
 
 pytestmark = pytest.mark.model
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 
 
-class ServerThread:
+class ServerThread(AppThread):
     def __init__(self, loaded, drafter=None, policy=None):
         from inferaudit.speculative.engine import KPolicy
 
-        self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(ModelServer(loaded, drafter, policy or KPolicy()).app())
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.runner.setup(), self.loop).result()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        asyncio.run_coroutine_threadsafe(site.start(), self.loop).result()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        return self
-
-    def __exit__(self, *exc):
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result()
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        super().__init__(ModelServer(loaded, drafter, policy or KPolicy()).app())
 
 
 @pytest.mark.parametrize("prompt", [PROMPT, [{"role": "user", "content": "Write a short poem about the sea."}]])

@@ -21,6 +21,7 @@ import duckdb
 from ..pricing import PriceBook
 from ..usage import BUCKETS, Tokens
 from .costs import create_priced_calls
+from .spend import window
 
 
 def backlog(con: duckdb.DuckDBPyConnection, book: PriceBook, small_model: str, small_provider: str | None = None,
@@ -31,14 +32,8 @@ def backlog(con: duckdb.DuckDBPyConnection, book: PriceBook, small_model: str, s
     if small is None:
         raise ValueError(f"no prices for the small model {small_model!r}: give --prices or another model")
     create_priced_calls(con, book)
-    at = "coalesce(started_at, ended_at)"
-    where, params = ["model IS NOT NULL"], []
-    if since:
-        where.append(f"{at} >= ?")
-        params.append(since)
-    if until:
-        where.append(f"{at} < ?")
-        params.append(until)
+    where, params = window(since, until)
+    where.append("model IS NOT NULL")
     sums = ", ".join(f"sum({b}) AS {b}" for b in BUCKETS)
     rows = con.execute(f"""
         WITH c AS (SELECT *, json_extract_string(tags, '$.template') AS template FROM priced_calls

@@ -20,6 +20,19 @@ from .costs import create_priced_calls
 GROUPS = {"user": "user_id", "feature": "feature", "model": "model", "provider": "provider", "harness": "harness",
           "team": "json_extract_string(tags, '$.team')", "key": "json_extract_string(tags, '$.key')"}
 PERIODS = ("day", "week", "month")
+AT = "coalesce(started_at, ended_at)"  # a call's time: some logs time a call by its end only (Codex)
+
+
+def window(since: datetime | None, until: datetime | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions (and their parameters) for calls in [since, until)."""
+    where, params = [], []
+    if since:
+        where.append(f"{AT} >= ?")
+        params.append(since)
+    if until:
+        where.append(f"{AT} < ?")
+        params.append(until)
+    return where, params
 
 
 def spend(con: duckdb.DuckDBPyConnection, book: PriceBook, by: Sequence[str] = ("user", "feature", "model"),
@@ -32,14 +45,9 @@ def spend(con: duckdb.DuckDBPyConnection, book: PriceBook, by: Sequence[str] = (
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
     create_priced_calls(con, book)
     columns = ", ".join(f"{GROUPS[b]} AS \"{b}\"" for b in by)
-    at = "coalesce(started_at, ended_at)"  # some logs time a call by its end only (Codex)
-    where, params = [f"{at} IS NOT NULL"], []
-    if since:
-        where.append(f"{at} >= ?")
-        params.append(since)
-    if until:
-        where.append(f"{at} < ?")
-        params.append(until)
+    where, params = window(since, until)
+    where.append(f"{AT} IS NOT NULL")
+    at = AT
     sums = ", ".join(f"sum({b}) AS {b}" for b in BUCKETS)
     cursor = con.execute(
         f"""SELECT strftime(date_trunc('{period}', {at} AT TIME ZONE 'UTC'), '%Y-%m-%d') AS period, {columns},
