@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Optional
@@ -113,13 +112,14 @@ def spend_cmd(
     import orjson
 
     from .audit.spend import spend
+    from .ledger.analysis import analysis_connection
     from .report.spend import render_spend_html, render_spend_terminal
 
     dims = [d.strip() for d in by.split(",") if d.strip()]
     since, until = (_utc(t) for t in (since, until))
     try:
         book = PriceBook.load(prices)
-        with _analysis_ledger(ledger_path, since, until) as con:
+        with analysis_connection(ledger_path, since, until) as con:
             result = spend(con, book, dims, period, since, until)
     except (LedgerError, PriceFileError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
@@ -153,13 +153,14 @@ def distill_backlog(
     from rich.table import Table
 
     from .audit.distill import backlog
+    from .ledger.analysis import analysis_connection
     from .report.htmlfmt import usd
 
     provider, _, model = small_model.rpartition(":")
     since, until = (_utc(t) for t in (since, until))
     try:
         book = PriceBook.load(prices)
-        with _analysis_ledger(ledger_path, since, until) as con:
+        with analysis_connection(ledger_path, since, until) as con:
             result = backlog(con, book, model, provider or None, verifier, stable_at, since, until)
     except (LedgerError, PriceFileError, ValueError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
@@ -176,21 +177,6 @@ def distill_backlog(
                       f"{r['stability']:.0%} of {r['templates']}", r["verifier"] or "-", usd(r["saving_usd"]),
                       "yes" if r["candidate"] else "")
     Console(width=160).print(table)
-
-
-@contextmanager
-def _analysis_ledger(location: str | None, since=None, until=None):
-    """A DuckDB connection holding the ledger's calls: the file itself (read-only), or a PostgreSQL
-    ledger's calls in [since, until) copied into memory (the analyses run in DuckDB either way)."""
-    from .ledger.postgres import PostgresLedger, is_postgres
-
-    if is_postgres(location):
-        with PostgresLedger(location) as pg, Ledger(":memory:") as ledger:
-            pg.copy_calls_into(ledger.con, since, until)
-            yield ledger.con
-    else:
-        with Ledger(location, read_only=True) as ledger:
-            yield ledger.con
 
 
 def _utc(value: "datetime | None") -> "datetime | None":

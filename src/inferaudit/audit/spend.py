@@ -47,10 +47,9 @@ def spend(con: duckdb.DuckDBPyConnection, book: PriceBook, by: Sequence[str] = (
     columns = ", ".join(f"{GROUPS[b]} AS \"{b}\"" for b in by)
     where, params = window(since, until)
     where.append(f"{AT} IS NOT NULL")
-    at = AT
     sums = ", ".join(f"sum({b}) AS {b}" for b in BUCKETS)
     cursor = con.execute(
-        f"""SELECT strftime(date_trunc('{period}', {at} AT TIME ZONE 'UTC'), '%Y-%m-%d') AS period, {columns},
+        f"""SELECT strftime(date_trunc('{period}', {AT} AT TIME ZONE 'UTC'), '%Y-%m-%d') AS period, {columns},
                    count(*) AS calls, sum(cost) FILTER (WHERE priced) AS cost_usd,
                    count(*) FILTER (WHERE NOT priced) AS unpriced_calls, {sums}
             FROM priced_calls WHERE {' AND '.join(where)}
@@ -58,7 +57,7 @@ def spend(con: duckdb.DuckDBPyConnection, book: PriceBook, by: Sequence[str] = (
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, row)) for row in cursor.fetchall()]
     total = sum(r["cost_usd"] or 0.0 for r in rows)
-    undated = con.execute(f"SELECT count(*) FROM calls WHERE {at} IS NULL").fetchone()[0]
+    undated = con.execute(f"SELECT count(*) FROM calls WHERE {AT} IS NULL").fetchone()[0]
     return {"by": list(by), "period": period, "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None, "total_usd": total,
             "unpriced_calls": sum(r["unpriced_calls"] for r in rows), "undated_calls": undated, "rows": rows}

@@ -74,7 +74,7 @@ class Gateway:
         budgets = _request_budgets.get()
         if budgets and cost:
             self.budgets.settle(budgets, cost)
-            self.metrics.budgets(self.budgets.status())
+            self.metrics.budgets(self.budgets.status(budgets))  # only the gauges this call moved
 
     # -- ASGI --------------------------------------------------------------------
 
@@ -156,34 +156,27 @@ class Gateway:
     def _seed_budgets(self) -> None:
         """Money already spent this period, from the ledger, so that a restart does not hand it back."""
         from datetime import datetime, timezone
+        from pathlib import Path
 
         from ..audit.spend import spend
-        from ..ledger import Ledger
-        from ..ledger.postgres import PostgresLedger, is_postgres
+        from ..ledger.analysis import analysis_connection
+        from ..ledger.postgres import is_postgres
         from .budgets import period_start
 
-        if not self.config.ledger:
+        location = self.config.ledger
+        if not location or not (is_postgres(location) or Path(location).expanduser().exists()):
             return
         now = datetime.now(timezone.utc)
+        starts = {b: period_start(b.period, now) for b in self.config.budgets}
         seeded: dict[Budget, float] = {}
         try:
-            with Ledger(":memory:") as scratch:
-                if is_postgres(self.config.ledger):
-                    earliest = min(period_start(b.period, now) for b in self.config.budgets)
-                    with PostgresLedger(self.config.ledger) as pg:
-                        pg.copy_calls_into(scratch.con, earliest, None)
-                else:
-                    from pathlib import Path
-
-                    if not Path(self.config.ledger).expanduser().exists():
-                        return
-                    scratch.con.execute("ATTACH ? AS source (READ_ONLY)", [str(Path(self.config.ledger).expanduser())])
-                    scratch.con.execute("INSERT INTO calls SELECT * FROM source.calls")
-                    scratch.con.execute("DETACH source")
-                for budget in self.config.budgets:
-                    scope = budget.scope
-                    rows = spend(scratch.con, self.book, (scope,), "day", period_start(budget.period, now), None)["rows"]
-                    seeded[budget] = sum(r["cost_usd"] or 0.0 for r in rows if r[scope] == budget.name)
+            with analysis_connection(location, min(starts.values())) as con:
+                # one spend query per (scope, period start), shared by the budgets that have them
+                for scope, since in {(b.scope, starts[b]) for b in self.config.budgets}:
+                    rows = spend(con, self.book, (scope,), "day", since, None)["rows"]
+                    for budget in self.config.budgets:
+                        if (budget.scope, starts[budget]) == (scope, since):
+                            seeded[budget] = sum(r["cost_usd"] or 0.0 for r in rows if r[scope] == budget.name)
         except Exception as exc:  # the ledger is down: budgets start from zero rather than refuse everyone
             log.warning("could not read this period's spend from the ledger (budgets start at $0): %s", exc)
             return

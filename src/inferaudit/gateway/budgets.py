@@ -131,10 +131,11 @@ class Budgets:
             state.in_flight -= 1
             state.changed.notify_all()
 
-    def status(self) -> list[dict[str, Any]]:
+    def status(self, budgets: Iterable[Budget] | None = None) -> list[dict[str, Any]]:
+        """Limit and spend of ``budgets`` (default: all)."""
         return [{"scope": b.scope, "name": b.name, "period": b.period, "limit_usd": b.usd,
                  "spent_usd": self._current(b).spent, "since": self._current(b).start.isoformat()}
-                for b in self.budgets]
+                for b in (self.budgets if budgets is None else budgets)]
 
     def _current(self, budget: Budget) -> _State:
         state = self._state[budget]
