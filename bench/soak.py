@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,15 +33,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from inferaudit.testing.ports import free_port  # noqa: E402
 from inferaudit.testing.traffic import request_for  # noqa: E402
 
 KINDS = [("openai", False), ("openai", True), ("anthropic", True)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int) -> float:

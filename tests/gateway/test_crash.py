@@ -21,19 +21,12 @@ import aiohttp
 import yaml
 
 from inferaudit.ledger import Ledger
+from inferaudit.testing.ports import free_port
 
 CLI = Path(sys.executable).parent / "inferaudit"
 
 FLUSH_S = 0.2
 CONCURRENCY = 16
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_kill_9_under_load_loses_no_more_than_the_bound(emulator, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,9 @@ import openai
 import yaml
 
 from inferaudit.ledger import Ledger
+from inferaudit.testing.ports import free_port
 
 CLI = Path(sys.executable).parent / "inferaudit"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_answers_and_flushes_on_sigterm(emulator, tmp_path):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,6 +19,7 @@ import pytest
 
 from inferaudit.speculative.prompts import prompt_mix
 from inferaudit.speculative.serverbench import BenchConfig, Endpoint, run_bench, summarize
+from inferaudit.testing.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -42,15 +42,9 @@ def _vllm_python() -> Path:
     return python
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def vllm_server(python: Path, log: Path, *extra: str):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1", "VLLM_NO_USAGE_STATS": "1"}
     args = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(MODEL_DIR),
             "--served-model-name", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32",

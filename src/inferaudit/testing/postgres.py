@@ -12,10 +12,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from .ports import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -31,18 +32,12 @@ def _bin(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresCluster:
     def __init__(self) -> None:
         self.initdb, self.pg_ctl = _bin("initdb"), _bin("pg_ctl")
         self.root = Path(tempfile.mkdtemp(prefix="inferaudit-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
