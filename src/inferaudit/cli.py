@@ -504,6 +504,10 @@ from .cli_drift import drift_app  # noqa: E402 - `inferaudit drift ...` lives in
 
 app.add_typer(drift_app, name="drift")
 
+from .cli_route import route_app  # noqa: E402 - `inferaudit route ...` lives in its own module
+
+app.add_typer(route_app, name="route")
+
 
 def main() -> None:
     app()

@@ -42,12 +42,16 @@ def write(ledger: Ledger, run: Run, event: Event | None = None, *, bump: bool = 
     """Merge one Run (and its Event). ``bump=False`` leaves the generation to the caller, who bumps it once
     at the end: an in-process gateway bumps it with every batch of calls, and two writers updating one row
     conflict."""
+    write_records(ledger, [run] if event is None else [run, event], bump=bump)
+
+
+def write_records(ledger: Ledger, records: list[Run | Event], *, bump: bool = True) -> None:
+    """Merge Runs and Events in one transaction, retrying while an in-process gateway's writer commits."""
     stage = Path(tempfile.mkdtemp(prefix="inferaudit-bench-stage-"))
     try:
         writer = StageWriter(stage, "bench")
-        writer.add(run)
-        if event is not None:
-            writer.add(event)
+        for record in records:
+            writer.add(record)
         writer.close()
         for attempt in range(WRITE_TRIES):
             con = ledger.con

@@ -73,7 +73,7 @@ def load_triples(path: str | Path) -> Plan:
 def plan_from_dict(doc: Any, where: str = "triples", base: Path = Path(".")) -> Plan:
     f = Fields(doc, where, TriplesError)
     f.only("gateway", "api_key_env", "harnesses", "triples")
-    url, config = _gateway(f, base)
+    url, config = gateway_section(f, base)
     harnesses = {}
     raw = f.doc.get("harnesses") or {}
     if not isinstance(raw, dict):
@@ -102,16 +102,21 @@ def plan_from_dict(doc: Any, where: str = "triples", base: Path = Path(".")) -> 
         if triple in triples:
             raise tf.fail("", f"the triple {triple.label} is listed twice")
         triples.append(triple)
-    api_key = "inferaudit-bench"
-    if f.has("api_key_env"):
-        env = f.str("api_key_env")
-        if not os.environ.get(env):
-            raise f.fail("api_key_env", f"environment variable {env} is not set")
-        api_key = os.environ[env]
-    return Plan(triples, harnesses, url, config, api_key, where)
+    return Plan(triples, harnesses, url, config, api_key_section(f), where)
 
 
-def _gateway(f: Fields, base: Path) -> tuple[str | None, GatewayConfig | None]:
+def api_key_section(f: Fields, default: str = "inferaudit-bench") -> str:
+    """The gateway key named by ``api_key_env`` (which must be set), or ``default``."""
+    if not f.has("api_key_env"):
+        return default
+    env = f.str("api_key_env")
+    if not os.environ.get(env):
+        raise f.fail("api_key_env", f"environment variable {env} is not set")
+    return os.environ[env]
+
+
+def gateway_section(f: Fields, base: Path) -> tuple[str | None, GatewayConfig | None]:
+    """The ``gateway:`` section: ``(url, None)`` for a running gateway, ``(None, config)`` for one to start."""
     g = f.sub("gateway")
     g.only("url", "config")
     if g.has("url") and g.has("config"):
@@ -123,7 +128,7 @@ def _gateway(f: Fields, base: Path) -> tuple[str | None, GatewayConfig | None]:
         if isinstance(config, dict):
             return None, GatewayConfig.from_dict(config, where=f"{f.where}: gateway.config")
     except ConfigError as exc:
-        raise TriplesError(str(exc)) from None
+        raise f.error(str(exc)) from None
     if config is not None:
         raise g.fail("config", "expected a file name or a mapping")
     return g.str("url"), None
