@@ -37,6 +37,7 @@ def test_lists_exactly_the_real_changes_that_touch_the_gateway(real):
     touching = {(f.obj, f.path): f.status for f in real.touching}
     assert touching == {
         ("chat.request", "safety_identifier"): "changed",  # now nullable
+        ("chat.request", "reasoning_effort"): "changed",  # enum value "max" added: the Gemini translator maps it
         ("chat.usage", "prompt_tokens_details.cache_write_tokens"): "added",  # read by the translators, now documented
         ("chat.usage", "prompt_tokens_details.image_tokens"): "added",
         ("chat.usage", "prompt_tokens_details.text_tokens"): "added",

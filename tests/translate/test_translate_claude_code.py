@@ -71,7 +71,7 @@ class Bridge:
         body = await request.json()
         self.seen.append(body)
         headers = {"authorization": "Bearer upstream", **{k: v for k, v in request.headers.items() if k.lower().startswith("x-emulator-")}}
-        url = self.upstream + self.translator.upstream_path
+        url = self.upstream + self.translator.upstream_path(body["model"], body.get("stream") is True)
         async with aiohttp.ClientSession() as session, session.post(url, json=self.translator.request(body), headers=headers) as up:
             if up.status >= 400:
                 return web.json_response(self.translator.error_body(up.status, await up.read()), status=up.status)

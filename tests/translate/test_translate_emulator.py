@@ -47,7 +47,7 @@ def bridge(translator, emu) -> httpx.Client:
         body = json.loads(request.content)
         headers = {"content-type": "application/json", **UPSTREAM_AUTH[translator.target]}
         headers.update({k: v for k, v in request.headers.items() if k.startswith("x-emulator-")})
-        upstream = urllib.request.Request(emu.url + translator.upstream_path, method="POST", headers=headers,
+        upstream = urllib.request.Request(emu.url + translator.upstream_path(body["model"], body.get("stream") is True), method="POST", headers=headers,
                                           data=json.dumps(translator.request(body)).encode())
         try:
             with urllib.request.urlopen(upstream, timeout=30) as response:

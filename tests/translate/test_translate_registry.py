@@ -10,8 +10,8 @@ from inferaudit.translate import anthropic_request, openai_request
 
 def test_public_api_is_pinned():
     assert sorted(translate.__all__) == sorted([
-        "TRANSLATORS", "AnthropicToOpenAI", "OpenAIToAnthropic", "ResponsesToChat", "StreamTranslator", "TranslationError",
-        "Translator", "UnsupportedTranslation", "get"])
+        "TRANSLATORS", "AnthropicToOpenAI", "Chain", "ChatToGemini", "OpenAIToAnthropic", "ResponsesToChat",
+        "StreamTranslator", "TranslationError", "Translator", "UnsupportedTranslation", "get"])
 
 
 @pytest.mark.parametrize("source, target, path", [
@@ -21,7 +21,7 @@ def test_public_api_is_pinned():
 ])
 def test_registry_finds_each_pair_with_its_upstream_path(source, target, path):
     translator = translate.get(source, target)
-    assert (translator.source, translator.target, translator.upstream_path) == (source, target, path)
+    assert (translator.source, translator.target, translator.upstream_path("m", False)) == (source, target, path)
     assert translate.TRANSLATORS[(source, target)] is translator
     first, second = translator.stream(), translator.stream()
     assert first is not second  # stream state is per request

@@ -20,6 +20,9 @@ from ..translate import (
     anthropic_events,
     anthropic_request,
     common,
+    gemini_answer,
+    gemini_chunks,
+    gemini_request,
     openai_chunks,
     openai_request,
     responses,
@@ -30,7 +33,7 @@ from ..translate import (
 # Modules whose READS / WRITES tables describe the OpenAI protocols the gateway speaks.
 OPENAI_MODULES: tuple[ModuleType, ...] = (
     openai_chat, openai_responses, common, anthropic_events, responses, openai_chunks, openai_request,
-    anthropic_request, responses_api, responses_events,
+    anthropic_request, responses_api, responses_events, gemini_request, gemini_answer, gemini_chunks,
 )
 
 # Keys of self-hosted servers' own objects (vLLM, SGLang, llama.cpp): read by the providers, not OpenAI's API.

@@ -123,7 +123,7 @@ class Relay:
             body["model"] = deployment.model
         raw = ex.raw_body if translator is None and body == ex.body else orjson.dumps(body)
         if translator:  # the client's path and query (Claude Code's ?beta=true) mean nothing to the other protocol
-            url = provider.base_url + translator.upstream_path
+            url = provider.base_url + translator.upstream_path(deployment.model, ex.stream)  # Gemini: model in the path
         else:
             url = provider.base_url + _upstream_path(ex.path, ex.model, deployment.model) + (b"?" + ex.query if ex.query else b"").decode()
         headers = self._headers(ex, provider)

@@ -41,7 +41,7 @@ class RequestRecord:
     faults: tuple[str, ...] = ()
     status: int | None = None  # None: the connection was reset before a status line
     outcome: str = "pending"  # ok, error, reset-before-headers, reset-mid-stream, truncated, malformed,
-    # wrong-content-type, client-disconnected
+    # error-mid-stream, wrong-content-type, client-disconnected
     usage: Tokens | None = None  # the usage a client could read from what was sent
     planned: Tokens | None = None  # the scenario's whole usage, sent or not
     response_id: str | None = None
@@ -131,9 +131,12 @@ def segments(
 
 async def send_stream(
     request: web.BaseRequest, headers: Mapping[str, str], events: list[bytes], usage_after: list[Tokens | None],
-    plan: FaultPlan, rec: RequestRecord, writes: int = 0,
+    plan: FaultPlan, rec: RequestRecord, writes: int = 0, error_event: bytes = b"",
 ) -> web.StreamResponse:
-    """Send SSE events: one write each when paced or faulted (or ``writes`` is 0), else coalesced."""
+    """Send SSE events: one write each when paced or faulted (or ``writes`` is 0), else coalesced.
+
+    ``error_event``: the provider's mid-stream error, sent in place of the middle event for ``error-mid-stream``.
+    """
     rec.status, rec.events_total = 200, len(events)
     response = web.StreamResponse(headers=headers)
     await response.prepare(request)
@@ -161,6 +164,11 @@ async def send_stream(
                 return response
             elif plan.mid == "malformed":
                 event, readable, rec.outcome = break_event(event), None, "malformed"
+            elif plan.mid == "error":
+                rec.outcome = "error-mid-stream"
+                await response.write(error_event)
+                await response.write_eof()
+                return response
         if not await _write(response, event, rec, readable, i + 1, i == len(events) - 1):
             break
     return response

@@ -191,6 +191,8 @@ class Emulator:
                 fault_header = ",".join(filter(None, (self.default_faults, fault_header)))
             plan = self.faults.plan(fault_header, request.path, digest)
             rec.faults = plan.names
+            if plan.mid == "error" and not hasattr(wire, "stream_error"):
+                raise BadRequest(f"x-emulator-fault: error-mid-stream is not emulated for {wire.name}")
             key = (wire.name, request.path, request.query_string, digest,
                    request.headers.get(SCENARIO_HEADER, ""), request.headers.get(USAGE_HEADER, ""))
             prepared = self._cache.get(key) or self._prepare(wire, request, raw, key)
@@ -229,7 +231,8 @@ class Emulator:
             return await send_body(request, headers, prepared.body.render(values), prepared.usage_after[0], plan, rec)
         headers["cache-control"] = "no-cache"
         events = [t.render(values) for t in prepared.events]
-        return await send_stream(request, headers, events, prepared.usage_after, plan, rec, self.sse_writes)
+        error_event = wire.stream_error() if plan.mid == "error" else b""
+        return await send_stream(request, headers, events, prepared.usage_after, plan, rec, self.sse_writes, error_event)
 
     def _prepare(self, wire: WireFormat, request: web.Request, raw: bytes, key: tuple[Any, ...]) -> Prepared:
         try:

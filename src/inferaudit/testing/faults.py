@@ -16,6 +16,8 @@ comma-separated list of ``NAME[:ARG][@N]``:
 ``malformed-sse``                 the middle event's JSON is cut, its framing kept; the rest follows
                                   (a JSON body: as ``truncated-json``)
 ``truncated-json``                the body (or the middle event) is cut and the response ends cleanly
+``error-mid-stream``              the middle event is replaced by the provider's own mid-stream error
+                                  event and the response ends cleanly (Gemini `alt=sse` streams only)
 ``wrong-content-type``            200 with an HTML page, as a proxy in the way would answer
 ================================  ===========================================================
 
@@ -31,7 +33,8 @@ from collections import deque
 from dataclasses import dataclass
 
 _TIMED = {"slow-first-byte", "stall-mid-stream", "latency", "pace"}
-_FLAGS = {"reset-before-headers", "reset-mid-stream", "malformed-sse", "truncated-json", "wrong-content-type"}
+_FLAGS = {"reset-before-headers", "reset-mid-stream", "malformed-sse", "truncated-json", "wrong-content-type",
+          "error-mid-stream"}
 _ITEM = re.compile(r"^\s*([a-z-]+|[1-5]\d\d)(?::([0-9.]+))?(?:@(\d+))?\s*$")
 KNOWN = sorted(_TIMED | _FLAGS | {"4xx", "5xx"})
 
@@ -46,7 +49,7 @@ class FaultPlan:
     retry_after_ms: int = 1000
     reset_before_headers: bool = False
     wrong_content_type: bool = False
-    mid: str | None = None  # "reset", "stall", "malformed", "truncated"
+    mid: str | None = None  # "reset", "stall", "malformed", "truncated", "error"
     stall: float = 0.0
     pace: float = 0.0
 
@@ -86,7 +89,8 @@ def _apply(plan: FaultPlan, name: str, arg: str) -> None:
     elif name == "wrong-content-type":
         plan.wrong_content_type = True
     else:
-        plan.mid = {"reset-mid-stream": "reset", "malformed-sse": "malformed", "truncated-json": "truncated"}[name]
+        plan.mid = {"reset-mid-stream": "reset", "malformed-sse": "malformed", "truncated-json": "truncated",
+                    "error-mid-stream": "error"}[name]
 
 
 def validate(spec: str) -> str:

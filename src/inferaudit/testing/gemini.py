@@ -77,6 +77,12 @@ class Gemini:
     def error(self, status: int, message: str, request_id: str = "") -> tuple[bytes, str]:
         return gemini_error(status, message)
 
+    def stream_error(self, status: int = 500, message: str = "") -> bytes:
+        """A failure after the 200: the same error object, as one ``data:`` line of the SSE stream."""
+        state = _STATUS.get(status, "INTERNAL")
+        body = {"error": {"code": status, "message": message or _MESSAGES.get(status, state), "status": state}}
+        return sse(spaced(body), end=b"\r\n\r\n")
+
     def view(self, body: dict[str, Any], match: Mapping[str, str], query: Mapping[str, str]) -> RequestView:
         model, _, method = match.get("target", "").partition(":")
         if method not in ("generateContent", "streamGenerateContent"):

@@ -6,21 +6,29 @@ same protocol is relayed byte for byte). Usage for the ledger is always read
 from the upstream's own bytes by the upstream's wire protocol, so a
 translation can change what a client sees, never what is recorded.
 
-Pairs: ``anthropic-messages`` -> ``openai-chat`` (Claude Code on vLLM,
+Direct pairs: ``anthropic-messages`` -> ``openai-chat`` (Claude Code on vLLM,
 llama.cpp, Ollama, any OpenAI-compatible server), ``openai-chat`` ->
-``anthropic-messages``, and ``openai-responses`` -> ``openai-chat`` (Codex
-CLI or the SDK's ``responses`` on a chat-only server). Each request module's docstring lists what maps and
-what is dropped. A new pair is one class in :mod:`.pairs` and one entry below.
+``anthropic-messages``, ``openai-responses`` -> ``openai-chat`` (Codex CLI or
+the SDK's ``responses`` on a chat-only server), and ``openai-chat`` ->
+``gemini``. Every other pair that can meet at ``openai-chat`` is a
+:class:`Chain` of two of them (``anthropic-messages`` -> ``gemini``,
+``openai-responses`` -> ``gemini``, ``openai-responses`` ->
+``anthropic-messages``). Each request module's docstring lists what maps,
+what is refused and what is dropped. A new pair is one class in :mod:`.pairs`
+and one entry in ``DIRECT``; the chains through it follow.
 """
 
 from __future__ import annotations
 
 from .base import StreamTranslator, TranslationError, Translator, UnsupportedTranslation
-from .pairs import AnthropicToOpenAI, OpenAIToAnthropic, ResponsesToChat
+from .chain import HUB, Chain
+from .pairs import AnthropicToOpenAI, ChatToGemini, OpenAIToAnthropic, ResponsesToChat
 
 __all__ = [
     "TRANSLATORS",
     "AnthropicToOpenAI",
+    "Chain",
+    "ChatToGemini",
     "OpenAIToAnthropic",
     "ResponsesToChat",
     "StreamTranslator",
@@ -30,9 +38,23 @@ __all__ = [
     "get",
 ]
 
-TRANSLATORS: dict[tuple[str, str], Translator] = {
-    (t.source, t.target): t for t in (AnthropicToOpenAI(), OpenAIToAnthropic(), ResponsesToChat())
-}
+DIRECT: tuple[Translator, ...] = (AnthropicToOpenAI(), OpenAIToAnthropic(), ResponsesToChat(), ChatToGemini())
+
+
+def _registry(direct: tuple[Translator, ...]) -> dict[tuple[str, str], Translator]:
+    """The direct pairs, and a chain through the chat hub for every other pair two of them can make."""
+    found: dict[tuple[str, str], Translator] = {(t.source, t.target): t for t in direct}
+    into_hub = [t for t in direct if t.target == HUB]
+    out_of_hub = [t for t in direct if t.source == HUB]
+    for first in into_hub:
+        for second in out_of_hub:
+            pair = (first.source, second.target)
+            if first.source != second.target and pair not in found:
+                found[pair] = Chain(first, second)
+    return found
+
+
+TRANSLATORS: dict[tuple[str, str], Translator] = _registry(DIRECT)
 
 
 def get(source: str, target: str) -> Translator:

@@ -16,7 +16,8 @@ from ..providers.base import SSEEvent
 
 
 class TranslationError(ValueError):
-    """An upstream answer that cannot be put in the client's protocol (the gateway answers 502)."""
+    """A request the upstream's protocol cannot express (the gateway answers the client's 400 and calls
+    no upstream), or an upstream answer that cannot be put in the client's protocol (502)."""
 
 
 class UnsupportedTranslation(LookupError):
@@ -44,7 +45,10 @@ class StreamTranslator(Protocol):
 class Translator(Protocol):
     source: str  # the client's protocol, e.g. "anthropic-messages"
     target: str  # the upstream's protocol, e.g. "openai-chat"
-    upstream_path: str  # where the target protocol's endpoint lives, e.g. "/v1/chat/completions"
+
+    def upstream_path(self, model: str, stream: bool) -> str:
+        """Where the target protocol's endpoint lives for this deployment's ``model`` and stream flag, e.g.
+        ``/v1/chat/completions``, or ``/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse``."""
 
     def request(self, body: dict[str, Any]) -> dict[str, Any]:
         """The client's request as the upstream's (stream flag kept; an openai-chat stream asks for usage)."""
