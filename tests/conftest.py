@@ -44,10 +44,10 @@ def harness_cli():
     import shutil
 
     def find(name: str) -> str:
-        local = ROOT / ".tools" / "node_modules" / ".bin" / name
-        found = str(local) if local.exists() else shutil.which(name)
+        local = [ROOT / ".tools" / pinned / name for pinned in ("node_modules/.bin", "mini-venv/bin")]
+        found = next((str(p) for p in local if p.exists()), None) or shutil.which(name)
         if not found:
-            pytest.skip(f"{name} CLI not installed (`make tools` installs the pinned npm packages); CI installs it")
+            pytest.skip(f"{name} CLI not installed (`make tools` installs the pinned versions); CI installs it")
         return found
 
     return find

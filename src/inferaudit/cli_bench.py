@@ -46,6 +46,8 @@ def bench_run(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Keep each attempt's patch, transcript and verifier output here"),
     keep_trees: bool = typer.Option(False, "--keep-trees", help="Keep the attempts' work trees (with --work-dir)"),
     work_dir: Optional[Path] = typer.Option(None, "--work-dir", help="Where work trees are made [default: a temporary folder]"),
+    executor: str = typer.Option("threads", "--executor", help="Where attempts run: threads (this process) or ray (an existing Ray cluster)"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address for --executor ray [env RAY_ADDRESS; default auto]"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
 ) -> None:
     """Run every triple on every task, K attempts each; finished attempts are skipped on a re-run."""
@@ -58,7 +60,7 @@ def bench_run(
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None
     options = RunOptions(attempts=attempts, parallel=parallel, ledger=ledger_path, work_dir=work_dir,
-                         keep_trees=keep_trees, out=out_dir)
+                         keep_trees=keep_trees, out=out_dir, executor=executor, ray_address=ray_address)
     counts: Counter[str] = Counter()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[outcomes]}"), console=err, disable=quiet, transient=False) as bar:

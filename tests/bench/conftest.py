@@ -41,7 +41,8 @@ def gateway_config(url: str, **extra) -> dict:
             "openai": {"base_url": url, "protocol": "openai-chat", "api_key": "sk-scripted", "forward_headers": FORWARD},
             "anthropic": {"base_url": url, "protocol": "anthropic-messages", "api_key": "sk-scripted",
                           "forward_headers": FORWARD},
+            "openai-r": {"base_url": url, "protocol": "openai-responses", "api_key": "sk-scripted", "forward_headers": FORWARD},
         },
-        "default_providers": {"openai-chat": "openai", "anthropic-messages": "anthropic"},
+        "default_providers": {"openai-chat": "openai", "anthropic-messages": "anthropic", "openai-responses": "openai-r"},
         **extra,
     }

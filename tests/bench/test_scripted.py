@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import urllib.request
 
+import pytest
+
 from inferaudit.bench.agent.wire import WIRES, Request
-from inferaudit.testing.scripted import ScriptedModel, Step, Trajectory
+from inferaudit.testing.scripted import TOOL_SHAPES, ScriptedModel, Step, Trajectory
 from inferaudit.usage import Tokens
 
 TRAJECTORY = {"t": Trajectory("fix the bug", (Step("looking", (("read_file", {"path": "a.py"}),)), Step("ok")))}
@@ -54,3 +57,34 @@ def test_openai_caches_only_requests_that_ask():
     assert [u["prompt_tokens_details"]["cached_tokens"] for u in plain] == [0, 0]
     assert keyed[0]["prompt_tokens_details"]["cached_tokens"] == 0
     assert 0 < keyed[1]["prompt_tokens_details"]["cached_tokens"] < keyed[1]["prompt_tokens"]
+
+
+def test_streams_parse_in_the_official_sdks_with_the_same_usage_as_recorded():
+    anthropic, openai = pytest.importorskip("anthropic"), pytest.importorskip("openai")
+    trajectory = {"t": Trajectory("fix the bug", (Step("looking", (("Read", {"file_path": "a.py"}),)), Step("ok")))}
+    with ScriptedModel(trajectory) as model:
+        claude = anthropic.Anthropic(base_url=model.url, api_key="k", max_retries=0)
+        with claude.messages.stream(model="claude-haiku-4-5", max_tokens=100, cache_control={"type": "ephemeral"},
+                                    messages=[{"role": "user", "content": "please fix the bug"}]) as stream:
+            message = stream.get_final_message()
+        gpt = openai.OpenAI(base_url=model.url + "/v1", api_key="k", max_retries=0)
+        events = list(gpt.responses.create(model="gpt-5", input="please fix the bug", stream=True, prompt_cache_key="t",
+                                           tools=[{"type": "function", "name": "exec_command", "parameters": {}}]))
+    [text, call] = message.content
+    assert (text.text, call.id, call.name, call.input) == ("looking", "toolu_s0_0", "Read", {"file_path": "a.py"})
+    assert Tokens.from_anthropic(message.usage.model_dump()) == model.requests[0].tokens
+    done = events[-1].response
+    assert events[-1].type == "response.completed" and [o.type for o in done.output] == ["message", "function_call"]
+    assert (done.output[1].call_id, json.loads(done.output[1].arguments)) == ("call_s0_0", {"file_path": "a.py"})
+    u = done.usage
+    assert Tokens.from_prompt_including_cached(u.input_tokens, u.input_tokens_details.cached_tokens,
+                                               u.output_tokens) == model.requests[1].tokens
+
+
+@pytest.mark.parametrize("text", ["x = 1\n", "no newline", "INFERAUDIT_EOF\nclash\n", "quotes ' \" $HOME `x` \\n\n"])
+def test_codex_shaped_writes_reproduce_the_file_exactly(tmp_path, text):
+    name, args = TOOL_SHAPES["codex"].write("sub dir/a.py", text)
+    (tmp_path / "sub dir").mkdir()
+    subprocess.run(["bash", "-c", args["cmd"]], cwd=tmp_path, check=True)
+    expected = text if text.endswith("\n") else text + "\n"  # a here-document ends its last line
+    assert name == "exec_command" and (tmp_path / "sub dir" / "a.py").read_text() == expected

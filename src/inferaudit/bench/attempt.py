@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import secrets
 import threading
 import time
@@ -111,7 +113,8 @@ def _run(plan: AttemptPlan, run_id: str, result: HarnessResult, verdict: Verdict
 
 def _event(run: Run, result: HarnessResult, verdict: Verdict | None, patch: str) -> Event:
     data = {"stop": result.stop, "message": result.message[:2000], "turns": result.turns, "calls": result.calls,
-            "harness_cost_usd": result.cost_usd, "patch_lines": patch.count("\n")}
+            "harness_cost_usd": result.cost_usd, "patch_lines": patch.count("\n"),
+            "worker": f"{socket.gethostname()}:{os.getpid()}"}  # where it ran (a Ray worker, or this process)
     if verdict is not None:
         data.update(verifier_exit=verdict.exit_code, verifier_s=round(verdict.seconds, 3), verifier_error=verdict.error,
                     verifier_tail=verdict.output[-1000:])

@@ -83,6 +83,9 @@ class Harness(Protocol):
 
 ADAPTERS: dict[str, str] = {
     "builtin": "inferaudit.bench.agent:BuiltinAgent",
+    "claude-code": "inferaudit.bench.adapters.claude_code:ClaudeCode",
+    "codex": "inferaudit.bench.adapters.codex:Codex",
+    "mini-swe-agent": "inferaudit.bench.adapters.mini_swe_agent:MiniSweAgent",
 }
 
 

@@ -10,9 +10,10 @@ are not recorded, so the next run does them again.
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..pricing import PriceBook
 from . import results
 from .attempt import AttemptPlan, AttemptReport, run_attempt
 from .errors import BenchError
+from .executors import make_executor
 from .harness import Harness, adapter_class
 from .local_gateway import LocalGateway
 from .suite import Suite
@@ -42,6 +44,10 @@ class RunOptions:
     keep_trees: bool = False
     out: Path | None = None
     """When set, each attempt's patch, transcript and verifier output are kept here."""
+    executor: str = "threads"
+    """Where attempts run: ``threads`` (this process) or ``ray`` (an existing Ray cluster)."""
+    ray_address: str | None = None
+    """The Ray cluster (``--executor ray``): default ``RAY_ADDRESS``, else ``auto``."""
 
 
 @dataclass
@@ -84,17 +90,13 @@ def run_bench(suite: Suite, plan: Plan, options: RunOptions, *,
         if plan.gateway_config is not None:
             gateway_url = stack.enter_context(LocalGateway(plan.gateway_config, ledger.path)).url
         work = options.work_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="inferaudit-bench-")))
-        book = PriceBook.load()
-        cancel = threading.Event()
-
-        def one(a: AttemptPlan) -> AttemptReport:
-            model = a.triple.model
-            return run_attempt(a, harnesses[a.triple.harness], base_url=_url(a.triple, gateway_url), trees=work / "trees",
-                               api_key=plan.api_key, price=lambda tokens: book.cost(None, model, tokens),
-                               cancel=cancel, keep_tree=options.keep_trees, out=options.out)
-
-        pool = stack.enter_context(ThreadPoolExecutor(options.parallel, thread_name_prefix="inferaudit-attempt"))
-        pending: set[Future] = {pool.submit(one, a) for a in todo}
+        in_process = options.executor == "threads"
+        cancel = threading.Event() if in_process else None  # a Ray worker makes its own
+        pool = make_executor(options.executor, options.parallel, options.ray_address)
+        stack.callback(pool.close)
+        pending: set[Future] = {
+            pool.submit(_one, a, harnesses[a.triple.harness], _url(a.triple, gateway_url), work / "trees",
+                        plan.api_key, cancel, options.keep_trees, options.out) for a in todo}
         try:
             while pending:
                 finished_now, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -104,11 +106,25 @@ def run_bench(suite: Suite, plan: Plan, options: RunOptions, *,
                     if finished:
                         finished(report)
         except BaseException:
-            cancel.set()
-            for future in pending:
-                future.cancel()
+            if cancel is not None:
+                cancel.set()
+            pool.cancel()
             raise
     return summary
+
+
+def _one(a: AttemptPlan, harness: Harness, base_url: str, trees: Path, api_key: str, cancel: threading.Event | None,
+         keep_tree: bool, out: Path | None) -> AttemptReport:
+    """One attempt, in a worker thread or a Ray worker process (everything it gets is picklable)."""
+    model = a.triple.model
+    return run_attempt(a, harness, base_url=base_url, trees=trees, api_key=api_key,
+                       price=lambda tokens: _price_book().cost(None, model, tokens),
+                       cancel=cancel if cancel is not None else threading.Event(), keep_tree=keep_tree, out=out)
+
+
+@functools.lru_cache(maxsize=1)
+def _price_book() -> PriceBook:
+    return PriceBook.load()
 
 
 def _url(triple: Triple, gateway_url: str | None) -> str:

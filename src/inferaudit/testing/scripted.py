@@ -1,5 +1,8 @@
 """A scripted model: an OpenAI- and Anthropic-compatible loopback server replaying recorded trajectories.
 
+Routes: ``/v1/chat/completions`` (JSON), ``/v1/messages`` (JSON or SSE, as
+Claude Code asks) and ``/v1/responses`` (JSON or SSE, as Codex CLI asks).
+
 Each task has a trajectory: the assistant messages (text and tool calls) a
 model would send, in order. A request is matched to its task by the
 ``x-inferaudit-task`` header (when the gateway forwards it) or else by the
@@ -14,9 +17,10 @@ Usage is realistic and exact: prompt tokens are estimated from the request
 a prompt-prefix cache decides what is read, written or billed as plain
 input:
 
-- ``/v1/chat/completions`` caches like OpenAI (reads only, whole-prompt
-  prefixes) but only for requests that ask (``prompt_cache_key`` or
-  ``cache_control`` markers), so the cache policies differ visibly;
+- ``/v1/chat/completions`` and ``/v1/responses`` cache like OpenAI (reads
+  only, whole-prompt prefixes) but only for requests that ask
+  (``prompt_cache_key`` or ``cache_control`` markers), so the cache policies
+  differ visibly;
 - ``/v1/messages`` caches like Anthropic: nothing without ``cache_control``;
   breakpoints (or a top-level ``cache_control``) write the prefix up to them
   with their TTL (5m or 1h) and later requests read the longest cached prefix.
@@ -41,24 +45,13 @@ from typing import Any
 from aiohttp import web
 
 from ..usage import Tokens
+from .trajectories import TOOL_SHAPES, Step, ToolShapes, Trajectory, failing_trajectory, solving_trajectory
+
+__all__ = ["TOOL_SHAPES", "ScriptedModel", "ScriptedRequest", "Step", "ToolShapes", "Trajectory", "failing_trajectory",
+           "solving_trajectory"]
 
 _IDS = re.compile(r'"(?:call|toolu)_s(\d+)_\d+"')  # tool-call ids this server handed out
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One assistant message: optional text and tool calls ``(name, arguments)``."""
-
-    content: str | None = None
-    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    instruction: str
-    """Text the task's first user message contains (how a request without a task header is matched)."""
-    steps: tuple[Step, ...]
 
 
 @dataclass(frozen=True)
@@ -127,6 +120,7 @@ class ScriptedModel:
         app = web.Application(client_max_size=64 << 20)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/messages", self._messages)
+        app.router.add_post("/v1/responses", self._responses)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         self._loop.run_until_complete(web.SockSite(self._runner, self._sock).start())
@@ -181,29 +175,29 @@ class ScriptedModel:
         with self._lock:
             self.requests.append(ScriptedRequest(path, task, step, model, tokens, kept))
 
-    # -- OpenAI chat -------------------------------------------------------------
+    # -- OpenAI chat and responses ---------------------------------------------
+
+    def _openai_cached(self, model: Any, hashes: list[str], counts: list[int]) -> int:
+        """Tokens read from the prefix cache (the last segment is never a read); caches every prefix."""
+        cache = self._cache.setdefault(f"openai:{model}", _PrefixCache())
+        with cache.lock:
+            hit = cache.longest(hashes, len(hashes))
+            for digest in hashes:
+                cache.put(digest, TTL_SECONDS["5m"])
+        return sum(counts[:hit]) if hit < len(hashes) else sum(counts[:hit - 1])
 
     async def _chat(self, request: web.Request) -> web.Response:
         body = await request.json()
         if body.get("stream"):
-            return web.json_response({"error": {"message": "the scripted model does not stream", "type": "invalid_request_error"}}, status=400)
+            return web.json_response({"error": {"message": "the scripted model does not stream chat", "type": "invalid_request_error"}}, status=400)
         messages = body.get("messages") or []
         first = next((m for m in messages if m.get("role") == "user"), {})
-        content = first.get("content")
-        first_text = content if isinstance(content, str) else " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
-        task, step = self._task(request.headers, first_text), self._step(body)
+        task, step = self._task(request.headers, _text(first.get("content"))), self._step(body)
         reply = self._reply(task, step)
         hashes, counts = self._segments([body.get("tools") or [], *messages])
         prompt = sum(counts)
-        cached = 0
         asks = "prompt_cache_key" in body or "cache_control" in json.dumps(messages)
-        if asks:
-            cache = self._cache.setdefault(f"openai:{body.get('model')}", _PrefixCache())
-            with cache.lock:
-                hit = cache.longest(hashes, len(hashes))
-                cached = sum(counts[:hit]) if hit < len(hashes) else sum(counts[:hit - 1])  # the last turn is never a read
-                for digest in hashes:
-                    cache.put(digest, TTL_SECONDS["5m"])
+        cached = self._openai_cached(body.get("model"), hashes, counts) if asks else 0
         calls = [{"id": f"call_s{step}_{i}", "type": "function",
                   "function": {"name": name, "arguments": json.dumps(args)}} for i, (name, args) in enumerate(reply.tool_calls)]
         output = self._tokens(json.dumps([reply.content, calls]))
@@ -220,12 +214,49 @@ class ScriptedModel:
                       "prompt_tokens_details": {"cached_tokens": cached}},
         })
 
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        given = body.get("input") or []
+        items = [{"role": "user", "content": given}] if isinstance(given, str) else given
+        users = " ".join(_text(i.get("content")) for i in items if isinstance(i, dict) and i.get("role") == "user")
+        task, step = self._task(request.headers, users), self._step(body)
+        reply = self._reply(task, step)
+        hashes, counts = self._segments([body.get("tools") or [], body.get("instructions") or "", *items])
+        prompt = sum(counts)
+        asks = "prompt_cache_key" in body or "cache_control" in json.dumps(items)
+        cached = self._openai_cached(body.get("model"), hashes, counts) if asks else 0
+        output: list[dict[str, Any]] = []
+        if reply.content:
+            output.append({"id": f"msg_s{step}", "type": "message", "status": "completed", "role": "assistant",
+                           "content": [{"type": "output_text", "text": reply.content, "annotations": []}]})
+        output += [{"id": f"fc_s{step}_{i}", "type": "function_call", "status": "completed", "call_id": f"call_s{step}_{i}",
+                    "name": name, "arguments": json.dumps(args)} for i, (name, args) in enumerate(reply.tool_calls)]
+        out_tokens = self._tokens(json.dumps([reply.content, [[o.get("name"), o.get("arguments")] for o in output]]))
+        self._record(request, "/v1/responses", task, step, body.get("model"),
+                     Tokens(input=prompt - cached, cache_read=cached, output=out_tokens))
+        response = {"id": f"resp_scripted{len(self.requests)}", "object": "response", "created_at": int(time.time()),
+                    "status": "completed", "model": body.get("model"), "output": output,
+                    "usage": {"input_tokens": prompt, "input_tokens_details": {"cached_tokens": cached},
+                              "output_tokens": out_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+                              "total_tokens": prompt + out_tokens}}
+        if not body.get("stream"):
+            return web.json_response(response)
+        events: list[dict[str, Any]] = [
+            {"type": "response.created", "response": {**response, "status": "in_progress", "output": [], "usage": None}}]
+        for index, item in enumerate(output):
+            events.append({"type": "response.output_item.added", "output_index": index,
+                           "item": {**item, "status": "in_progress", **({"content": []} if "content" in item else {})}})
+            if item["type"] == "message":
+                events.append({"type": "response.output_text.delta", "item_id": item["id"], "output_index": index,
+                               "content_index": 0, "delta": reply.content})
+            events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+        events.append({"type": "response.completed", "response": response})
+        return await _stream(request, [(e["type"], {**e, "sequence_number": n}) for n, e in enumerate(events)])
+
     # -- Anthropic messages --------------------------------------------------------
 
-    async def _messages(self, request: web.Request) -> web.Response:
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
-        if body.get("stream"):
-            return web.json_response({"type": "error", "error": {"type": "invalid_request_error", "message": "the scripted model does not stream"}}, status=400)
         system = body.get("system") or []
         system = [{"type": "text", "text": system}] if isinstance(system, str) else system
         blocks: list[Any] = [*(body.get("tools") or []), *system]
@@ -264,45 +295,49 @@ class ScriptedModel:
         uncached = total - read - written_5m - written_1h
         self._record(request, "/v1/messages", task, step, body.get("model"),
                      Tokens(input=uncached, cache_read=read, cache_write_5m=written_5m, cache_write_1h=written_1h, output=output))
-        return web.json_response({
-            "id": f"msg_scripted{len(self.requests)}", "type": "message", "role": "assistant", "model": body.get("model"),
-            "content": content, "stop_reason": "tool_use" if reply.tool_calls else "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": uncached, "cache_creation_input_tokens": written_5m + written_1h,
-                      "cache_read_input_tokens": read,
-                      "cache_creation": {"ephemeral_5m_input_tokens": written_5m, "ephemeral_1h_input_tokens": written_1h},
-                      "output_tokens": output},
-        })
+        usage = {"input_tokens": uncached, "cache_creation_input_tokens": written_5m + written_1h,
+                 "cache_read_input_tokens": read,
+                 "cache_creation": {"ephemeral_5m_input_tokens": written_5m, "ephemeral_1h_input_tokens": written_1h},
+                 "output_tokens": output}
+        stop = "tool_use" if reply.tool_calls else "end_turn"
+        message = {"id": f"msg_scripted{len(self.requests)}", "type": "message", "role": "assistant", "model": body.get("model"),
+                   "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
+        if not body.get("stream"):
+            return web.json_response(message)
+        return await _stream(request, _message_events(message))
 
 
-# -- trajectories from a bench task's reference solution ------------------------------
+def _text(content: Any) -> str:
+    """The text of a message's content: a string, or the text of its parts (chat ``text``, responses ``input_text``)."""
+    if isinstance(content, str):
+        return content
+    return " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
 
 
-def _solution_files(task: Any) -> dict[str, str]:
-    import tempfile
-    from pathlib import Path
+def _message_events(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """An Anthropic message as its stream: input and cache counts first, the cumulative output count last."""
+    usage = message["usage"]
+    started = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
+    events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": started})]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            opened, delta = {"type": "text", "text": ""}, {"type": "text_delta", "text": block["text"]}
+        else:
+            opened, delta = {**block, "input": {}}, {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+        events += [("content_block_start", {"type": "content_block_start", "index": index, "content_block": opened}),
+                   ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}),
+                   ("content_block_stop", {"type": "content_block_stop", "index": index})]
+    final = {k: v for k, v in usage.items() if k != "cache_creation"}
+    events += [("message_delta", {"type": "message_delta", "usage": final,
+                                  "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None}}),
+               ("message_stop", {"type": "message_stop"})]
+    return events
 
-    with tempfile.TemporaryDirectory() as scratch:
-        task.solution.copy_to(Path(scratch))
-        return {str(p.relative_to(scratch)): p.read_text() for p in sorted(Path(scratch).rglob("*")) if p.is_file()}
 
-
-def solving_trajectory(task: Any, check: str = "python -m pytest -q -p no:cacheprovider") -> Trajectory:
-    """Read each file the reference solution changes, write the solution, run ``check``, say done (4 model turns)."""
-    files = _solution_files(task)
-    return Trajectory(task.instruction, (
-        Step("Let me look at the code.", tuple(("read_file", {"path": p}) for p in files)),
-        Step(None, tuple(("write_file", {"path": p, "content": text}) for p, text in files.items())),
-        Step(None, (("run_shell", {"command": check}),)),
-        Step("Fixed: the change is in " + ", ".join(files) + "."),
-    ))
-
-
-def failing_trajectory(task: Any) -> Trajectory:
-    """Read the files, make a change that does not do the task (a comment), say done (3 model turns)."""
-    files = _solution_files(task)
-    first = next(iter(files))
-    return Trajectory(task.instruction, (
-        Step("Let me look at the code.", tuple(("read_file", {"path": p}) for p in files)),
-        Step(None, (("run_shell", {"command": f"printf '\\n# reviewed\\n' >> {first}"}),)),
-        Step("Done: reviewed " + first + "."),
-    ))
+async def _stream(request: web.Request, events: list[tuple[str, dict[str, Any]]]) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
+    await response.prepare(request)
+    for name, data in events:
+        await response.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+    await response.write_eof()
+    return response
