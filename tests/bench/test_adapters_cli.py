@@ -221,3 +221,31 @@ def test_mini_swe_agent_settings_point_it_at_the_gateway(median, tmp_path):
     assert settings["environment"] == {"cwd": str(tmp_path)}
     with pytest.raises(HarnessError, match="cache policy '1h' cannot be asked of mini-SWE-agent"):
         MiniSweAgent().settings(dataclasses.replace(attempt, cache_policy="1h"))
+
+
+@pytest.mark.cli
+@pytest.mark.timeout(TIMEOUT_S)
+def test_aider_solves_a_starter_task_through_the_gateway(median, tmp_path, harness_cli):
+    from inferaudit.testing.trajectories import whole_file_trajectory
+
+    harness_cli("aider")
+    task = median.tasks[0]
+    with ScriptedModel({task.id: whole_file_trajectory(task)}) as model:
+        summary = bench(median, model.url, {"aider-whole": {"adapter": "aider"}},
+                        [{"model": "gpt-4o-mini", "harness": "aider-whole", "cache_policy": "none"}], tmp_path / "l.duckdb")
+    [report] = summary.reports
+    assert summary.problems == [] and report.result.stop == "finished", report.result.message
+    assert (report.run.outcome, report.run.verified_by) == ("resolved", "hidden-tests")
+    sent = model.requests
+    assert len(sent) == report.result.calls == 1 and report.result.tokens == sent[0].tokens  # aider's own count
+    with Ledger(tmp_path / "l.duckdb", read_only=True) as opened:
+        rows = opened.con.execute("SELECT run_id, harness, tags->>'task', input, output FROM calls").fetchall()
+    assert rows == [(report.run.run_id, "aider-whole", task.id, sent[0].tokens.input, sent[0].tokens.output)]
+
+
+def test_aider_reads_its_token_lines():
+    from inferaudit.bench.adapters.aider import _usage
+
+    calls, tokens = _usage("Tokens: 770 sent, 17 received. Cost: $0.00013 message\nApplied edit\n"
+                           "Tokens: 2.5k sent, 1.2k cache write, 800 cache hit, 50 received. Cost: $0.01 message")
+    assert calls == 2 and tokens == Tokens(input=770 + 500, cache_read=800, cache_write_5m=1200, output=67)

@@ -156,6 +156,6 @@ def test_triples_file_errors_name_the_field(tmp_path):
                                     "triples": [{"model": "m", "harness": "builtin", "cache_policy": "sometimes"}]}))
     with pytest.raises(TriplesError, match=r"t\.yaml: triples\[0\]\.cache_policy: 'sometimes' is not one of"):
         load_triples(path)
-    path.write_text(yaml.safe_dump({"triples": [{"model": "m", "harness": "aider"}]}))
-    with pytest.raises(TriplesError, match=r"triples\[0\]\.harness: 'aider' is neither listed under harnesses nor an adapter \(builtin, claude-code, codex, mini-swe-agent\)"):
+    path.write_text(yaml.safe_dump({"triples": [{"model": "m", "harness": "goose"}]}))
+    with pytest.raises(TriplesError, match=r"triples\[0\]\.harness: 'goose' is neither listed under harnesses nor an adapter \(builtin, claude-code, codex, mini-swe-agent, aider\)"):
         load_triples(path)

@@ -86,6 +86,7 @@ ADAPTERS: dict[str, str] = {
     "claude-code": "inferaudit.bench.adapters.claude_code:ClaudeCode",
     "codex": "inferaudit.bench.adapters.codex:Codex",
     "mini-swe-agent": "inferaudit.bench.adapters.mini_swe_agent:MiniSweAgent",
+    "aider": "inferaudit.bench.adapters.aider:Aider",
 }
 
 

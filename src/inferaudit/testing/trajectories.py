@@ -117,3 +117,11 @@ def failing_trajectory(task: Any, tools: str = "builtin") -> Trajectory:
         Step(None, (shape.run(f"printf '\\n# reviewed\\n' >> {shlex.quote(first)}"),)),
         Step("Done: reviewed " + first + ".", shape.finish),
     ))
+
+
+def whole_file_trajectory(task: Any) -> Trajectory:
+    """One answer that writes the reference solution in aider's ``whole`` edit format (path, then the file fenced)."""
+    files = _solution_files(task)
+    return Trajectory(task.instruction, (
+        Step("".join(f"{path}\n```\n{text}{'' if text.endswith(chr(10)) else chr(10)}```\n\n" for path, text in files.items())),
+    ))
