@@ -55,6 +55,21 @@ def test_lists_exactly_the_real_changes_that_touch_the_gateway(real):
         ("responses.response", "output[].name"): "changed",
         ("responses.response", "output[].role"): "changed",
         ("responses.response", "output[].fingerprint"): "new field",  # required in items the translator writes
+        # read or written by the Chat -> Responses translator (translate/chat_to_responses_*.py)
+        ("chat.request", "prompt_cache_key"): "changed",  # now nullable: passed on only when set
+        ("chat.request", "service_tier"): "changed",  # enum value "fast" added: passed on as given
+        ("chat.response", "service_tier"): "changed",  # "fast" added; the upstream's value is written as given
+        ("responses.event", "response.output_item.added:item.call_id"): "changed",  # no longer required: an id is
+        ("responses.event", "response.output_item.done:item.call_id"): "changed",  # minted when a call has none
+        ("responses.event", "response.output_item.added:item.name"): "changed",  # no longer required: "" then
+        ("responses.event", "response.output_item.done:item.name"): "changed",
+        ("responses.request", "prompt_cache_key"): "changed",  # now nullable
+        ("responses.request", "reasoning.effort"): "changed",  # "max" added, as in chat's reasoning_effort: passed on
+        ("responses.request", "safety_identifier"): "changed",  # now nullable
+        ("responses.request", "service_tier"): "changed",  # "fast", "ultrafast" added
+        ("responses.request", "tool_choice.type"): "changed",  # programmatic_tool_calling (never written)
+        ("responses.request", "input[].fingerprint"): "new field",  # required only in `program` items (never written)
+        ("responses.response", "service_tier"): "changed",  # "fast", "ultrafast" added
     }
     assert real.exit_code == 1
     assert "enum values added: additional_tools, program, program_output" in by_key(real)[("responses.response", "output[].type")].detail

@@ -19,7 +19,9 @@ def test_the_registry_holds_the_direct_pairs_and_every_chain_through_chat():
         ("openai-chat", "anthropic-messages"): "OpenAIToAnthropic",
         ("openai-responses", "openai-chat"): "ResponsesToChat",
         ("openai-chat", "gemini"): "ChatToGemini",
+        ("openai-chat", "openai-responses"): "ChatToResponses",
         ("anthropic-messages", "gemini"): "Chain",
+        ("anthropic-messages", "openai-responses"): "Chain",
         ("openai-responses", "anthropic-messages"): "Chain",
         ("openai-responses", "gemini"): "Chain",
     }
@@ -36,7 +38,7 @@ def test_an_unknown_pair_names_every_pair_there_is():
     for source, target in translate.TRANSLATORS:
         assert f"{source} -> {target}" in str(caught.value)
     with pytest.raises(translate.UnsupportedTranslation):
-        translate.get("openai-chat", "openai-responses")  # no chat -> responses translator: no chain through it
+        translate.get("openai-responses", "openai-responses")  # the same protocol is relayed, never chained
 
 
 @pytest.mark.parametrize("model, stream, path", [

@@ -10,7 +10,7 @@ from inferaudit.translate import anthropic_request, openai_request
 
 def test_public_api_is_pinned():
     assert sorted(translate.__all__) == sorted([
-        "TRANSLATORS", "AnthropicToOpenAI", "Chain", "ChatToGemini", "OpenAIToAnthropic", "ResponsesToChat",
+        "TRANSLATORS", "AnthropicToOpenAI", "Chain", "ChatToGemini", "ChatToResponses", "OpenAIToAnthropic", "ResponsesToChat",
         "StreamTranslator", "TranslationError", "Translator", "UnsupportedTranslation", "get"])
 
 
@@ -18,6 +18,7 @@ def test_public_api_is_pinned():
     ("anthropic-messages", "openai-chat", "/v1/chat/completions"),
     ("openai-chat", "anthropic-messages", "/v1/messages"),
     ("openai-responses", "openai-chat", "/v1/chat/completions"),
+    ("openai-chat", "openai-responses", "/v1/responses"),
 ])
 def test_registry_finds_each_pair_with_its_upstream_path(source, target, path):
     translator = translate.get(source, target)

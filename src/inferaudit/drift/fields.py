@@ -19,6 +19,9 @@ from ..providers import openai_chat, openai_responses
 from ..translate import (
     anthropic_events,
     anthropic_request,
+    chat_to_responses_answer,
+    chat_to_responses_chunks,
+    chat_to_responses_request,
     common,
     gemini_answer,
     gemini_chunks,
@@ -34,6 +37,7 @@ from ..translate import (
 OPENAI_MODULES: tuple[ModuleType, ...] = (
     openai_chat, openai_responses, common, anthropic_events, responses, openai_chunks, openai_request,
     anthropic_request, responses_api, responses_events, gemini_request, gemini_answer, gemini_chunks,
+    chat_to_responses_request, chat_to_responses_answer, chat_to_responses_chunks,
 )
 
 # Keys of self-hosted servers' own objects (vLLM, SGLang, llama.cpp): read by the providers, not OpenAI's API.

@@ -17,7 +17,8 @@ comma-separated list of ``NAME[:ARG][@N]``:
                                   (a JSON body: as ``truncated-json``)
 ``truncated-json``                the body (or the middle event) is cut and the response ends cleanly
 ``error-mid-stream``              the middle event is replaced by the provider's own mid-stream error
-                                  event and the response ends cleanly (Gemini `alt=sse` streams only)
+                                  event and the response ends cleanly (Gemini `alt=sse` and
+                                  OpenAI Responses streams only)
 ``wrong-content-type``            200 with an HTML page, as a proxy in the way would answer
 ================================  ===========================================================
 

@@ -17,9 +17,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..usage import Tokens
-from .openai_chat import JSON, SSE, OpenAIWire, function_tools, obfuscation
+from .openai_chat import _ERRORS, JSON, SSE, OpenAIWire, function_tools, obfuscation
 from .scenario import Scenario
-from .wire import BadRequest, Prepared, RequestView, body_of, compact, indented, number_slot, slot, sse, stream_of
+from .wire import (
+    BadRequest,
+    Prepared,
+    RequestView,
+    body_of,
+    compact,
+    indented,
+    number_slot,
+    slot,
+    sse,
+    stream_of,
+)
 
 
 def responses_usage(t: Tokens) -> dict[str, Any]:
@@ -69,6 +80,13 @@ def _items(s: Scenario, done: bool) -> list[dict[str, Any]]:
 
 class OpenAIResponses(OpenAIWire):
     name = "openai-responses"
+
+    def stream_error(self, status: int = 500, message: str = "") -> bytes:
+        """A failure after the 200: an ``error`` event with the details nested under ``error``, as recorded
+        streams have it (tests/providers/data/openai-responses-stream-error-quota.sse); the stream ends there."""
+        kind, code, default = _ERRORS.get(status, ("server_error", None, ""))
+        error = {"type": kind, "code": code or kind, "message": message or default, "param": None}
+        return sse(compact({"type": "error", "sequence_number": 0, "error": error}), "error")
 
     def view(self, body: dict[str, Any], match: Mapping[str, str], query: Mapping[str, str]) -> RequestView:
         given = body.get("input")

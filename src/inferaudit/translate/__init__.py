@@ -9,12 +9,14 @@ translation can change what a client sees, never what is recorded.
 Direct pairs: ``anthropic-messages`` -> ``openai-chat`` (Claude Code on vLLM,
 llama.cpp, Ollama, any OpenAI-compatible server), ``openai-chat`` ->
 ``anthropic-messages``, ``openai-responses`` -> ``openai-chat`` (Codex CLI or
-the SDK's ``responses`` on a chat-only server), and ``openai-chat`` ->
-``gemini``. Every other pair that can meet at ``openai-chat`` is a
-:class:`Chain` of two of them (``anthropic-messages`` -> ``gemini``,
-``openai-responses`` -> ``gemini``, ``openai-responses`` ->
-``anthropic-messages``). Each request module's docstring lists what maps,
-what is refused and what is dropped. A new pair is one class in :mod:`.pairs`
+the SDK's ``responses`` on a chat-only server), ``openai-chat`` ->
+``gemini``, and ``openai-chat`` -> ``openai-responses`` (a chat app on a
+model served only on ``/v1/responses``). Every other pair that can meet at
+``openai-chat`` is a :class:`Chain` of two of them (``anthropic-messages``
+-> ``gemini``, ``openai-responses`` -> ``gemini``, ``openai-responses`` ->
+``anthropic-messages``, ``anthropic-messages`` -> ``openai-responses``).
+Each request module's docstring lists what maps, what is refused and what
+is dropped. A new pair is one class in :mod:`.pairs`
 and one entry in ``DIRECT``; the chains through it follow.
 """
 
@@ -22,13 +24,20 @@ from __future__ import annotations
 
 from .base import StreamTranslator, TranslationError, Translator, UnsupportedTranslation
 from .chain import HUB, Chain
-from .pairs import AnthropicToOpenAI, ChatToGemini, OpenAIToAnthropic, ResponsesToChat
+from .pairs import (
+    AnthropicToOpenAI,
+    ChatToGemini,
+    ChatToResponses,
+    OpenAIToAnthropic,
+    ResponsesToChat,
+)
 
 __all__ = [
     "TRANSLATORS",
     "AnthropicToOpenAI",
     "Chain",
     "ChatToGemini",
+    "ChatToResponses",
     "OpenAIToAnthropic",
     "ResponsesToChat",
     "StreamTranslator",
@@ -38,7 +47,9 @@ __all__ = [
     "get",
 ]
 
-DIRECT: tuple[Translator, ...] = (AnthropicToOpenAI(), OpenAIToAnthropic(), ResponsesToChat(), ChatToGemini())
+DIRECT: tuple[Translator, ...] = (
+    AnthropicToOpenAI(), OpenAIToAnthropic(), ResponsesToChat(), ChatToGemini(), ChatToResponses(),
+)
 
 
 def _registry(direct: tuple[Translator, ...]) -> dict[tuple[str, str], Translator]:

@@ -25,41 +25,33 @@ arguments missing.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..providers.base import SSEEvent
 from ..providers.gemini import has_counts
-from ..providers.sse import DONE, encode_event
-from .common import StreamEnding, completion_id, dumps, error_message, listed, loads, mapping, text
-from .gemini_answer import blocked, candidate_index, chat_usage, finish_reason, parts_of, tool_call
+from .chat_chunks import CHUNK_READS, CHUNK_WRITES, ChatChunkWriter
+from .common import completion_id, error_message, listed, loads, mapping, text
+from .gemini_answer import (
+    blocked,
+    candidate_index,
+    chat_usage,
+    finish_reason,
+    parts_of,
+    tool_call,
+)
 
-READS: dict[str, tuple[str, ...]] = {"chat.request": ("model", "stream_options.include_usage")}
-WRITES: dict[str, tuple[str, ...]] = {
-    "chat.chunk": (
-        "id", "object", "created", "model", "choices[].index", "choices[].delta.role", "choices[].delta.content",
-        "choices[].delta.reasoning_content", "choices[].delta.tool_calls[].index", "choices[].delta.tool_calls[].id",
-        "choices[].delta.tool_calls[].type", "choices[].delta.tool_calls[].function.name",
-        "choices[].delta.tool_calls[].function.arguments", "choices[].logprobs", "choices[].finish_reason", "usage",
-    ),
-}
+READS: dict[str, tuple[str, ...]] = {"chat.request": CHUNK_READS}
+WRITES: dict[str, tuple[str, ...]] = {"chat.chunk": CHUNK_WRITES}
 
 
-class GeminiChunks(StreamEnding):
+class GeminiChunks(ChatChunkWriter):
     """One Gemini stream -> OpenAI chat chunks (a :class:`~.base.StreamTranslator`)."""
 
-    client_protocol = "openai-chat"
-
     def __init__(self, request: dict[str, Any] | None = None) -> None:
-        request = mapping(request)
-        self._include_usage = mapping(request.get("stream_options")).get("include_usage") is True
-        self._model = text(request.get("model")) or ""
-        self._id: str | None = None
-        self._created = int(time.time())
+        super().__init__(request)
         self._tools: dict[int, int] = {}  # choice index -> tool calls so far
         self._finished_choices: set[int] = set()
         self._usage: dict[str, Any] | None = None
-        self._done = False
 
     # -- StreamTranslator ------------------------------------------------------
 
@@ -121,23 +113,9 @@ class GeminiChunks(StreamEnding):
     # -- output ----------------------------------------------------------------
 
     def _end(self) -> bytes:
-        out = []
-        if self._include_usage:
-            out.append(encode_event(dumps(self._head([], chat_usage(self._usage)))))
-        out.append(encode_event(DONE))
-        self._done = True
-        return b"".join(out)
+        return self._close(chat_usage(self._usage))
 
     def _chunk(self, index: int, delta: dict[str, Any], finish: str | None = None, finished: bool = False) -> bytes:
         if finished:
             self._finished_choices.add(index)
-        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return encode_event(dumps(self._head([choice], None)))
-
-    def _head(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
-        self._id = self._id or completion_id(None)
-        chunk: dict[str, Any] = {"id": self._id, "object": "chat.completion.chunk",
-                                 "created": self._created, "model": self._model, "choices": choices}
-        if self._include_usage:
-            chunk["usage"] = usage
-        return chunk
+        return self._choice({"index": index, "delta": delta, "logprobs": None, "finish_reason": finish})

@@ -23,13 +23,11 @@ a ``finish_reason`` it would trust.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..providers.base import SSEEvent
-from ..providers.sse import DONE, encode_event
+from .chat_chunks import CHUNK_READS, CHUNK_WRITES, ChatChunkWriter
 from .common import (
-    StreamEnding,
     completion_id,
     dumps,
     error_message,
@@ -43,33 +41,19 @@ from .common import (
 # JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
 # subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py
 # fails when the code touches a path not listed.
-READS: dict[str, tuple[str, ...]] = {"chat.request": ("model", "stream_options.include_usage")}
-WRITES: dict[str, tuple[str, ...]] = {
-    "chat.chunk": (
-        "id", "object", "created", "model", "choices[].index", "choices[].delta.role", "choices[].delta.content",
-        "choices[].delta.reasoning_content", "choices[].delta.tool_calls[].index", "choices[].delta.tool_calls[].id",
-        "choices[].delta.tool_calls[].type", "choices[].delta.tool_calls[].function.name",
-        "choices[].delta.tool_calls[].function.arguments", "choices[].logprobs", "choices[].finish_reason", "usage",
-    ),
-}
+READS: dict[str, tuple[str, ...]] = {"chat.request": CHUNK_READS}
+WRITES: dict[str, tuple[str, ...]] = {"chat.chunk": CHUNK_WRITES}
 
 
-class OpenAIChunks(StreamEnding):
+class OpenAIChunks(ChatChunkWriter):
     """One Anthropic Messages stream -> OpenAI chat chunks (a :class:`~.base.StreamTranslator`)."""
 
-    client_protocol = "openai-chat"
-
     def __init__(self, request: dict[str, Any] | None = None) -> None:
-        request = mapping(request)
-        self._include_usage = mapping(request.get("stream_options")).get("include_usage") is True
-        self._model = text(request.get("model")) or ""
-        self._id = completion_id(None)
-        self._created = int(time.time())
+        super().__init__(request)
         self._usage: dict[str, Any] = {}
         self._blocks: dict[Any, tuple[str, int | None]] = {}  # Anthropic block index -> (kind, tool-call index)
         self._tools = 0
         self._stop: str | None = None
-        self._done = False
 
     # -- StreamTranslator ------------------------------------------------------
 
@@ -140,23 +124,10 @@ class OpenAIChunks(StreamEnding):
 
     def _end(self) -> bytes:
         finish = "tool_calls" if self._stop is None and self._tools else finish_reason(self._stop)
-        out = [self._chunk({}, finish)]
-        if self._include_usage:
-            out.append(encode_event(dumps(self._head([], openai_usage(self._usage)))))
-        out.append(encode_event(DONE))
-        self._done = True
-        return b"".join(out)
+        return self._chunk({}, finish) + self._close(openai_usage(self._usage))
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return encode_event(dumps(self._head([choice], None)))
-
-    def _head(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
-        chunk: dict[str, Any] = {"id": self._id, "object": "chat.completion.chunk", "created": self._created,
-                                 "model": self._model, "choices": choices}
-        if self._include_usage:
-            chunk["usage"] = usage
-        return chunk
+        return self._choice({"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish})
 
 
 _HANDLERS = {

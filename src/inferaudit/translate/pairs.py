@@ -14,6 +14,9 @@ from urllib.parse import quote
 
 from .anthropic_events import AnthropicEvents
 from .anthropic_request import DEFAULT_MAX_TOKENS, anthropic_request
+from .chat_to_responses_answer import chat_completion as responses_chat_completion
+from .chat_to_responses_chunks import ResponsesChunks
+from .chat_to_responses_request import responses_request
 from .common import client_error
 from .gemini_answer import chat_completion
 from .gemini_chunks import GeminiChunks
@@ -129,6 +132,29 @@ class ChatToGemini:
 
     def stream(self, request: dict[str, Any] | None = None) -> GeminiChunks:
         return GeminiChunks(request)
+
+    def error_body(self, status: int, body: bytes) -> dict[str, Any]:
+        return client_error(self.source, status, body)
+
+
+@dataclass(frozen=True)
+class ChatToResponses:
+    """An OpenAI Chat Completions client in front of OpenAI Responses (models served only on ``/v1/responses``)."""
+
+    source = "openai-chat"
+    target = "openai-responses"
+
+    def upstream_path(self, model: str, stream: bool) -> str:
+        return "/v1/responses"
+
+    def request(self, body: dict[str, Any]) -> dict[str, Any]:
+        return responses_request(body)
+
+    def response(self, body: dict[str, Any], request: dict[str, Any] | None = None) -> dict[str, Any]:
+        return responses_chat_completion(body, request)
+
+    def stream(self, request: dict[str, Any] | None = None) -> ResponsesChunks:
+        return ResponsesChunks(request)
 
     def error_body(self, status: int, body: bytes) -> dict[str, Any]:
         return client_error(self.source, status, body)
