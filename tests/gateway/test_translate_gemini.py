@@ -14,16 +14,15 @@ import json
 
 import pytest
 
-from inferaudit.gateway import GatewayConfig
-from inferaudit.ledger import Ledger
 from inferaudit.providers.gemini import map_usage
 from inferaudit.testing.gemini import usage_metadata
-from inferaudit.usage import BUCKETS, Tokens
+from inferaudit.usage import Tokens
+
+from .conftest import translated_anthropic, translated_openai
 
 anthropic = pytest.importorskip("anthropic")
 openai = pytest.importorskip("openai")
 
-USAGE = "input=300,cache_read=1792,output=40,reasoning=12"
 EXPECTED = Tokens(input=300, cache_read=1792, output=40, reasoning=12)
 MODEL = "gemini-2.5-flash"
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -33,44 +32,12 @@ LONG = " ".join(f"word{i}" for i in range(24))  # six Gemini chunks of four piec
 
 
 @pytest.fixture
-def gateway(tmp_path):
-    """(running gateway, emulator); ``running.rows()`` stops the gateway, flushing the ledger, and returns its calls."""
-    from inferaudit.testing import EmulatorThread
-    from inferaudit.testing.gateway import GatewayThread
-
-    ledger = tmp_path / "gemini.duckdb"
-    with EmulatorThread() as emulator:  # checks x-goog-api-key, as Google does
-        emulator.define_scenario("long", text=LONG, usage=Tokens(input=50, output=24))
-        config = GatewayConfig.from_dict({
-            "ledger": str(ledger), "ledger_flush_s": 0.05, "retry": {"attempts": 1},
-            "providers": {"google": {"base_url": emulator.url, "protocol": "gemini", "api_key": "gk-upstream",
-                                     "forward_headers": ["x-emulator-usage", "x-emulator-fault", "x-emulator-scenario"]}},
-            "models": {"gemini-alias": [{"provider": "google", "model": MODEL}]},
-        })
-
-        class Running(GatewayThread):
-            def rows(self) -> list[dict]:
-                self.__exit__(None, None, None)
-                if not ledger.exists():
-                    return []
-                with Ledger(ledger, read_only=True) as opened:
-                    cur = opened.con.execute(f"SELECT {', '.join(BUCKETS)}, status, model, tool_calls FROM calls ORDER BY started_at")
-                    found = cur.fetchall()
-                return [{"tokens": Tokens(*row[:len(BUCKETS)]), "status": row[-3], "model": row[-2], "tool_calls": row[-1]}
-                        for row in found]
-
-        with Running(config) as running:
-            yield running, emulator
+def gateway(translated_gateway):
+    """(running gateway, emulator); the emulator checks x-goog-api-key, as Google does; ``running.rows()`` returns the ledger's calls."""
+    return translated_gateway("gemini", "gk-upstream", "gemini-alias", MODEL, LONG)
 
 
-def openai_client(url: str, **headers):
-    return openai.OpenAI(base_url=url + "/v1", api_key="client-key", max_retries=0,
-                         default_headers={"x-emulator-usage": USAGE, **headers})
-
-
-def anthropic_client(url: str, **headers):
-    return anthropic.Anthropic(base_url=url, api_key="client-key", max_retries=0,
-                               default_headers={"x-emulator-usage": USAGE, **headers})
+openai_client, anthropic_client = translated_openai, translated_anthropic
 
 
 def gemini_rule(record) -> Tokens:

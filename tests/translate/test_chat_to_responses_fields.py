@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from inferaudit.drift.catalog import OPENAI
-from inferaudit.drift.fields import OPENAI_MODULES, covers, declared
+from inferaudit.drift.fields import OPENAI_MODULES
 from inferaudit.providers import SSEParser
+from inferaudit.testing.fieldlog import Recorder, uncovered_reads, uncovered_writes
 from inferaudit.translate import (
     chat_to_responses_answer,
     chat_to_responses_chunks,
@@ -23,98 +23,6 @@ from inferaudit.translate import (
 from inferaudit.translate.common import loads
 
 TO_RESPONSES = get("openai-chat", "openai-responses")
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}{key}" if not path or path.endswith(":") else f"{path}.{key}"
-
-
-class Recorded(dict):
-    """A JSON object that logs every key read from it and every walk over all its keys."""
-
-    def __init__(self, log: tuple[set, set], path: str, items: dict) -> None:
-        super().__init__(items)
-        self._log, self._path = log, path
-
-    def _key(self, key) -> None:
-        self._log[0].add(_join(self._path, str(key)))
-
-    def get(self, key, default=None):
-        self._key(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key):
-        self._key(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key):
-        self._key(key)
-        return super().__contains__(key)
-
-    def __iter__(self):
-        self._log[1].add(self._path)
-        return super().__iter__()
-
-    def keys(self):
-        self._log[1].add(self._path)
-        return super().keys()
-
-    def items(self):
-        self._log[1].add(self._path)
-        return super().items()
-
-
-def recorded(value, log: tuple[set, set], path: str = ""):
-    if isinstance(value, dict):
-        return Recorded(log, path, {k: recorded(v, log, _join(path, k)) for k, v in value.items()})
-    if isinstance(value, list):
-        return [recorded(v, log, path + "[]") for v in value]
-    return value
-
-
-def locate(obj: str, path: str) -> tuple[str, str]:
-    """(object, path) after stepping into nested objects (an event's ``response`` is a ``responses.response``)."""
-    for parent, mount, child in OPENAI.mounts:
-        if parent != obj:
-            continue
-        rest = path.split(":", 1)[1] if mount.startswith("*:") and ":" in path else path
-        key = mount.split(":", 1)[1] if mount.startswith("*:") else mount
-        if rest.startswith(key + "."):
-            return locate(child, rest[len(key) + 1:])
-    return obj, path
-
-
-def uncovered_reads(obj: str, log: tuple[set, set]) -> list[str]:
-    table = declared(OPENAI_MODULES, table="READS")
-    missing = []
-    for path in log[0]:
-        where, rest = locate(obj, path)
-        if not covers(table.get(where, set()), rest):
-            missing.append(f"{where} {rest}")
-    return sorted(missing)
-
-
-def uncovered_writes(obj: str, value) -> list[str]:
-    table = declared(OPENAI_MODULES, table="WRITES")
-    found: set[str] = set()
-
-    def walk(node, path: str) -> None:
-        if isinstance(node, dict) and node:
-            for key, child in node.items():
-                walk(child, _join(path, key))
-        elif isinstance(node, list) and node:
-            for child in node:
-                walk(child, path + "[]")
-        else:
-            found.add(path)
-
-    walk(value, "")
-    missing = []
-    for path in found:
-        where, rest = locate(obj, path)
-        if not (covers(table.get(where, set()), rest) or covers(table.get(where, set()), rest, whole=True)):
-            missing.append(f"{where} {rest}")
-    return sorted(missing)
 
 
 def full_request() -> dict:
@@ -174,42 +82,36 @@ def streams(wire) -> list[bytes]:
 
 
 def test_request_reads_and_writes_are_declared():
-    log: tuple[set, set] = (set(), set())
-    out = TO_RESPONSES.request(recorded(full_request(), log))
-    TO_RESPONSES.stream(recorded(full_request(), log))
-    assert "messages[].content[].file.filename" in log[0], "the recorder saw too little: the test would pass vacuously"
-    assert uncovered_reads("chat.request", log) == []
-    assert log[1] == {""}  # the only walk: over the request's own keys, to refuse fields it cannot send
+    log = Recorder("chat.request")
+    out = TO_RESPONSES.request(log.wrap(full_request()))
+    TO_RESPONSES.stream(log.wrap(full_request()))
+    assert "messages[].content[].file.filename" in log.gets, "the recorder saw too little: the test would pass vacuously"
+    assert uncovered_reads(log, allow_walks=("",)) == []
+    assert log.wholes == {""}  # the only walk: over the request's own keys, to refuse fields it cannot send
     assert out["text"]["format"]["type"] == "json_schema" and out["include"]
     assert uncovered_writes("responses.request", out) == []
 
 
 def test_answer_reads_and_writes_are_declared(wire):
     for body in answers(wire):
-        log: tuple[set, set] = (set(), set())
-        out = TO_RESPONSES.response(recorded(body, log), full_request())
-        assert "usage.input_tokens" in log[0] and not log[1]
-        assert uncovered_reads("responses.response", log) == []
+        log = Recorder("responses.response")
+        out = TO_RESPONSES.response(log.wrap(body), full_request())
+        assert "usage.input_tokens" in log.gets and not log.wholes
+        assert uncovered_reads(log) == []
         assert uncovered_writes("chat.response", out) == []
 
 
 def test_stream_reads_and_writes_are_declared(wire, monkeypatch):
-    log: tuple[set, set] = (set(), set())
-
-    def logging_loads(data):
-        value = loads(data)
-        kind = value.get("type") if isinstance(value, dict) else None
-        return recorded(value, log, f"{kind}:" if isinstance(kind, str) else "")
-
-    monkeypatch.setattr(chat_to_responses_chunks, "loads", logging_loads)
+    log = Recorder("responses.event")
+    monkeypatch.setattr(chat_to_responses_chunks, "loads", lambda data: log.wrap_event(loads(data)))
     chunks = []
     for raw in streams(wire):
         stream = TO_RESPONSES.stream(full_request())
         parser = SSEParser()
         out = b"".join(stream.feed(e) for e in parser.feed(raw) + parser.flush()) + stream.close()
         chunks += [json.loads(line[6:]) for line in out.decode().splitlines() if line.startswith("data: {")]
-    assert "response.completed:response.usage.input_tokens" in log[0] and "error:error" in log[0]
-    assert uncovered_reads("responses.event", log) == [] and not log[1]
+    assert "response.completed:response.usage.input_tokens" in log.gets and "error:error" in log.gets
+    assert uncovered_reads(log) == [] and not log.wholes
     assert any(c.get("choices") and c["choices"][0]["logprobs"] for c in chunks) and any("error" in c for c in chunks)
     for chunk in chunks:
         if "error" not in chunk:

@@ -1,83 +1,21 @@
 """The Gemini translator's field tables are complete: every OpenAI path it reads or writes is declared.
 
-The same check as tests/drift/test_fields.py (whose tables come from
-``inferaudit.drift.fields.OPENAI_MODULES``), run here on the modules this
-translator adds, so that their ``READS`` / ``WRITES`` are held to the code
-before they join that list.
+The check tests/drift/test_fields.py makes for the other translators (tables from
+``inferaudit.drift.fields.OPENAI_MODULES``, which lists this translator's modules), run on
+the request, answer and stream of this one.
 """
 
 from __future__ import annotations
 
 import json
 
-from inferaudit.drift.fields import OPENAI_MODULES, covers, declared
+from inferaudit.drift.fields import OPENAI_MODULES
 from inferaudit.providers import SSEParser
+from inferaudit.testing.fieldlog import Recorder, uncovered_reads, uncovered_writes
 from inferaudit.translate import gemini_answer, gemini_chunks, gemini_request, get
 from inferaudit.translate.gemini_answer import call_id
 
-MODULES = (*OPENAI_MODULES, gemini_request, gemini_answer, gemini_chunks)
 TO_GEMINI = get("openai-chat", "gemini")
-
-
-class Recorded(dict):
-    """A JSON object that logs every key read from it (``get``, ``[]``, ``in``) and every walk over all its keys."""
-
-    def __init__(self, log: tuple[set, set], path: str, items: dict) -> None:
-        super().__init__(items)
-        self._log, self._path = log, path
-
-    def _key(self, key) -> None:
-        self._log[0].add(f"{self._path}.{key}" if self._path else str(key))
-
-    def get(self, key, default=None):
-        self._key(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key):
-        self._key(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key):
-        self._key(key)
-        return super().__contains__(key)
-
-    def __iter__(self):
-        self._log[1].add(self._path)
-        return super().__iter__()
-
-    def keys(self):
-        self._log[1].add(self._path)
-        return super().keys()
-
-    def items(self):
-        self._log[1].add(self._path)
-        return super().items()
-
-
-def recorded(value, log: tuple[set, set], path: str = ""):
-    if isinstance(value, dict):
-        return Recorded(log, path, {k: recorded(v, log, f"{path}.{k}" if path else k) for k, v in value.items()})
-    if isinstance(value, list):
-        return [recorded(v, log, path + "[]") for v in value]
-    return value
-
-
-def paths(node, path: str = "") -> set[str]:
-    if isinstance(node, dict) and node:
-        return set().union(*(paths(v, f"{path}.{k}" if path else k) for k, v in node.items()))
-    if isinstance(node, list) and node:
-        return set().union(*(paths(v, path + "[]") for v in node))
-    return {path}
-
-
-def uncovered_writes(obj: str, value: dict) -> list[str]:
-    table = declared(MODULES, table="WRITES")
-    missing = []
-    for path in paths(value):
-        where, rest = ("chat.usage", path[len("usage."):]) if path.startswith("usage.") else (obj, path)
-        if not covers(table.get(where, set()), rest):
-            missing.append(f"{where} {rest}")
-    return sorted(missing)
 
 
 def full_request() -> dict:
@@ -103,19 +41,17 @@ def full_request() -> dict:
 
 
 def test_request_reads_are_declared():
-    log: tuple[set, set] = (set(), set())
+    log = Recorder("chat.request")
     body = full_request()
     body["messages"][3]["tool_call_id"] = body["messages"][2]["tool_calls"][0]["id"]
-    TO_GEMINI.request(recorded(body, log))
-    TO_GEMINI.stream(recorded(body, log))
-    TO_GEMINI.response({"candidates": [{"content": {"parts": [{"text": "x"}]}}]}, recorded(body, log))
-    table = declared(MODULES, table="READS")["chat.request"]
-    assert "messages[].content[].input_audio.format" in log[0], "the recorder saw too little: the test would pass vacuously"
-    assert sorted(p for p in log[0] if not covers(table, p)) == []
+    TO_GEMINI.request(log.wrap(body))
+    TO_GEMINI.stream(log.wrap(body))
+    TO_GEMINI.response({"candidates": [{"content": {"parts": [{"text": "x"}]}}]}, log.wrap(body))
+    assert "messages[].content[].input_audio.format" in log.gets, "the recorder saw too little: the test would pass vacuously"
     # walks over whole objects: tool and response schemas (declared ``*``), and the request's key set, read
     # only to refuse fields Gemini cannot honour
-    assert "tools[].function.parameters" in log[1] and "" in log[1]
-    assert sorted(p for p in log[1] - {""} if not covers(table, p, whole=True)) == []
+    assert "tools[].function.parameters" in log.wholes and "" in log.wholes
+    assert uncovered_reads(log, allow_walks=("",)) == []
 
 
 def test_answer_and_chunk_writes_are_declared(wire):
@@ -134,5 +70,6 @@ def test_answer_and_chunk_writes_are_declared(wire):
         assert uncovered_writes("chat.chunk", chunk) == []
 
 
-def test_an_undeclared_write_is_caught():
+def test_the_modules_are_on_the_drift_list_and_an_undeclared_write_is_caught():
+    assert {gemini_request, gemini_answer, gemini_chunks} <= set(OPENAI_MODULES)
     assert uncovered_writes("chat.chunk", {"choices": [{"delta": {"audio": {"id": "a"}}}]}) == ["chat.chunk choices[].delta.audio.id"]
