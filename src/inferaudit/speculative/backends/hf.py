@@ -7,9 +7,13 @@ from typing import Any
 
 class HFBackend:
     def __init__(self, model: Any, name: str = "transformers", device: str | None = None):
+        import inspect
+
         self.model, self.name = model, name
         self.device = device or str(next(model.parameters()).device)
         self.cache = None
+        # transformers 5.2x renamed the forward argument ``past_key_values`` to ``cache`` (the old name warns)
+        self._cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     @property
     def cached(self) -> int:
@@ -22,8 +26,8 @@ class HFBackend:
         import torch
 
         with torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([tokens], device=self.device), past_key_values=self.cache,
-                             use_cache=True, logits_to_keep=max(len(tokens) - logits_from, 1))
+            out = self.model(input_ids=torch.tensor([tokens], device=self.device), use_cache=True,
+                             logits_to_keep=max(len(tokens) - logits_from, 1), **{self._cache_arg: self.cache})
         self.cache = out.past_key_values
         return out.logits[0] if logits_from < len(tokens) else None
 
