@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import TranslationError
-from .common import count, listed, mapping, text
+from .common import count, listed, mapping, refuse_chat_fields, text
 
 DROPPED = ("seed", "prediction", "stream_options")
 PASSED = ("temperature", "top_p", "parallel_tool_calls", "user", "safety_identifier", "prompt_cache_key",
@@ -144,27 +144,16 @@ def responses_request(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refuse_unsupported(body: dict[str, Any]) -> None:
-    unknown = sorted(set(body) - set(MAPPED) - set(DROPPED) - set(_REFUSED_WHEN_SET))
-    if unknown:
-        raise TranslationError(f"{', '.join(unknown)}: not a Chat Completions field this gateway can send to a "
-                               "Responses upstream")
-    for name, what in _REFUSED_WHEN_SET.items():
-        if body.get(name) is not None and body[name] != []:
-            raise TranslationError(f"{name}: {what} is not available on a Responses upstream")
+    refuse_chat_fields(body, set(MAPPED) | set(DROPPED), _REFUSED_WHEN_SET, to="a Responses upstream",
+                       on="a Responses upstream", name="Responses")
     if count(body.get("n")) > 1:
         raise TranslationError("n: Responses answers with one choice; send n requests instead")
-    if mapping(body.get("logit_bias")):
-        raise TranslationError("logit_bias: Responses has no logit bias")
     stop = body.get("stop")
     if stop is not None and stop != [] and stop != "":
         raise TranslationError("stop: Responses has no stop sequences")
     for name in ("presence_penalty", "frequency_penalty"):
         if body.get(name) not in (None, 0, 0.0):
             raise TranslationError(f"{name}: Responses has no {name.replace('_', ' ')}")
-    modalities = [m for m in listed(body.get("modalities")) if m != "text"]
-    if modalities:
-        raise TranslationError(f"modalities: {', '.join(map(str, modalities))} output is not available on a "
-                               "Responses upstream")
 
 
 # -- messages ------------------------------------------------------------------------

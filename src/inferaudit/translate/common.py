@@ -219,3 +219,23 @@ class StreamEnding:
 
 def client_error_event(protocol: str, message: str) -> bytes:
     return PROTOCOLS[protocol].error_event(message)
+
+
+def refuse_chat_fields(body: dict[str, Any], known: set[str], refused: dict[str, str], *, to: str, on: str,
+                       name: str) -> None:
+    """What both Chat-to-X request translators refuse, naming the upstream: fields neither mapped nor
+    dropped (``to``: "send to Gemini"), fields ``refused`` when set (``on``: "a Gemini upstream"), a
+    logit bias and non-text output modalities (``name``: "Gemini")."""
+    from .base import TranslationError
+
+    unknown = sorted(set(body) - known - set(refused))
+    if unknown:
+        raise TranslationError(f"{', '.join(unknown)}: not a Chat Completions field this gateway can send to {to}")
+    for field_name, what in refused.items():
+        if body.get(field_name) is not None and body[field_name] != []:
+            raise TranslationError(f"{field_name}: {what} is not available on {on}")
+    if mapping(body.get("logit_bias")):
+        raise TranslationError(f"logit_bias: {name} has no logit bias")
+    modalities = [m for m in listed(body.get("modalities")) if m != "text"]
+    if modalities:
+        raise TranslationError(f"modalities: {', '.join(map(str, modalities))} output is not available on {on}")

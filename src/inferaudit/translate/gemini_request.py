@@ -52,7 +52,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import TranslationError
-from .common import arguments_object, count, listed, mapping, text
+from .common import arguments_object, count, listed, mapping, refuse_chat_fields, text
 from .gemini_answer import signature_of
 
 DROPPED = (
@@ -121,19 +121,10 @@ def gemini_request(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refuse_unsupported(body: dict[str, Any]) -> None:
-    unknown = sorted(set(body) - set(MAPPED) - set(DROPPED) - set(_REFUSED_WHEN_SET))
-    if unknown:
-        raise TranslationError(f"{', '.join(unknown)}: not a Chat Completions field this gateway can send to Gemini")
-    for name, what in _REFUSED_WHEN_SET.items():
-        if body.get(name) is not None and body[name] != []:
-            raise TranslationError(f"{name}: {what} is not available on a Gemini upstream")
+    refuse_chat_fields(body, set(MAPPED) | set(DROPPED), _REFUSED_WHEN_SET, to="Gemini", on="a Gemini upstream",
+                       name="Gemini")
     if body.get("logprobs") is True or body.get("top_logprobs") not in (None, 0):
         raise TranslationError("logprobs / top_logprobs: log probabilities are not translated from Gemini")
-    if mapping(body.get("logit_bias")):
-        raise TranslationError("logit_bias: Gemini has no logit bias")
-    modalities = [m for m in listed(body.get("modalities")) if m != "text"]
-    if modalities:
-        raise TranslationError(f"modalities: {', '.join(map(str, modalities))} output is not available on a Gemini upstream")
 
 
 # -- messages ------------------------------------------------------------------------
