@@ -57,7 +57,7 @@ def test_chat_response_reads_are_declared(name):
 @pytest.mark.parametrize("name", openai_files("openai-chat-stream-*.sse"))
 def test_chat_stream_reads_are_declared(name, monkeypatch):
     recorder = Recorder("chat.chunk")
-    monkeypatch.setattr(openai_chat, "loads", lambda data: recorder.wrap(loads(data)))
+    monkeypatch.setattr(openai_chat, "event_json", lambda event: recorder.wrap(loads(event.data)))
     usage = PROTOCOLS["openai-chat"].stream_usage()
     for event in events(name):
         usage.feed(event)
@@ -77,7 +77,7 @@ def test_responses_body_reads_are_declared(name):
 @pytest.mark.parametrize("name", openai_files("openai-responses-stream-*.sse"))
 def test_responses_stream_reads_are_declared(name, monkeypatch):
     recorder = Recorder("responses.event")
-    monkeypatch.setattr(openai_responses, "loads", lambda data: recorder.wrap_event(loads(data)))
+    monkeypatch.setattr(openai_responses, "event_json", lambda event: recorder.wrap_event(loads(event.data)))
     usage = PROTOCOLS["openai-responses"].stream_usage()
     for event in events(name):
         usage.feed(event)
@@ -96,7 +96,7 @@ def test_translated_chat_response_reads_are_declared(name):
 @pytest.mark.parametrize("name", openai_files("openai-chat-stream-*.sse"))
 def test_translated_chat_stream_reads_are_declared(name, monkeypatch):
     recorder = Recorder("chat.chunk")
-    monkeypatch.setattr(anthropic_events, "loads", lambda data: recorder.wrap(loads(data)))
+    monkeypatch.setattr(anthropic_events, "event_json", lambda event: recorder.wrap(loads(event.data)))
     stream = get("anthropic-messages", "openai-chat").stream({"model": "m", "thinking": {"type": "enabled"}})
     for event in events(name):
         stream.feed(event)

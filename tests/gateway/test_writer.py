@@ -49,3 +49,22 @@ def test_a_full_queue_goes_to_disk_not_to_waste(tmp_path):
     writer.close()  # flushes the queue and, first, replays the spill
     with Ledger(tmp_path / "l.duckdb", read_only=True) as opened:
         assert opened.con.execute("SELECT count(DISTINCT call_id) FROM calls").fetchone()[0] == 8
+
+
+def test_a_batch_holding_a_known_call_id_keeps_the_known_row_and_writes_the_rest(tmp_path):
+    ledger = tmp_path / "l.duckdb"
+    first = LedgerWriter(ledger, spill_dir=tmp_path / "spill")
+    first.start()
+    first.submit(call(1))
+    first.close()
+    again = LedgerWriter(ledger, spill_dir=tmp_path / "spill")
+    again.start()
+    replayed = call(1)
+    replayed.tokens = Tokens(input=999, output=1)  # the same id with other counts: the ledger's row wins
+    for c in (call(0), replayed, call(2)):
+        again.submit(c)
+    again.close()
+    with Ledger(ledger, read_only=True) as opened:
+        rows = opened.con.execute("SELECT call_id, input FROM calls ORDER BY call_id").fetchall()
+    assert rows == [("gateway:test-0", 0), ("gateway:test-1", 1), ("gateway:test-2", 2)]
+    assert again.written == 3 and again.spilled == 0

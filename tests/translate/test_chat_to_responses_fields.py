@@ -103,7 +103,7 @@ def test_answer_reads_and_writes_are_declared(wire):
 
 def test_stream_reads_and_writes_are_declared(wire, monkeypatch):
     log = Recorder("responses.event")
-    monkeypatch.setattr(chat_to_responses_chunks, "loads", lambda data: log.wrap_event(loads(data)))
+    monkeypatch.setattr(chat_to_responses_chunks, "event_json", lambda event: log.wrap_event(loads(event.data)))
     chunks = []
     for raw in streams(wire):
         stream = TO_RESPONSES.stream(full_request())

@@ -36,26 +36,37 @@ class Metrics:
                                   registry=self.registry)
         self.upstream_errors = Counter("inferaudit_upstream_errors", "Upstream failures by kind",
                                        ("provider", "kind"), registry=self.registry)
+        self._children: dict[tuple[int, tuple[str, ...]], object] = {}
 
     def observe(self, call: Call, cost: float | None) -> None:
         labels = (call.provider or "", call.model or "", call.feature or "")
-        self.requests.labels(*labels, call.status).inc()
+        child = self._child
+        child(self.requests, (*labels, call.status)).inc()
+        tokens = call.tokens
         for bucket in BUCKETS:
-            value = getattr(call.tokens, bucket)
+            value = getattr(tokens, bucket)
             if value:
-                self.tokens.labels(*labels, bucket).inc(value)
+                child(self.tokens, (*labels, bucket)).inc(value)
         if cost:
-            self.cost.labels(*labels).inc(cost)
+            child(self.cost, labels).inc(cost)
         if call.started_at and call.ended_at:
-            self.latency.labels(*labels).observe((call.ended_at - call.started_at).total_seconds())
+            child(self.latency, labels).observe((call.ended_at - call.started_at).total_seconds())
         if call.started_at and call.first_token_at:
-            self.ttft.labels(*labels).observe((call.first_token_at - call.started_at).total_seconds())
+            child(self.ttft, labels).observe((call.first_token_at - call.started_at).total_seconds())
         if call.spec_draft_tokens:
-            self.spec_draft.labels(*labels).inc(call.spec_draft_tokens)
-            self.spec_accepted.labels(*labels).inc(call.spec_accepted_tokens or 0)
-            self.spec_steps.labels(*labels).inc(call.spec_steps or 0)
+            child(self.spec_draft, labels).inc(call.spec_draft_tokens)
+            child(self.spec_accepted, labels).inc(call.spec_accepted_tokens or 0)
+            child(self.spec_steps, labels).inc(call.spec_steps or 0)
         if call.status != "ok":
-            self.upstream_errors.labels(call.provider or "", call.status).inc()
+            child(self.upstream_errors, (call.provider or "", call.status)).inc()
+
+    def _child(self, metric, values: tuple[str, ...]):
+        """``metric.labels(*values)``, resolved once per series: labels() validates and locks on every call."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     def budgets(self, status: list[dict]) -> None:
         for b in status:
@@ -64,3 +75,4 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+

@@ -28,6 +28,7 @@ import orjson
 
 from .. import translate
 from ..providers import PROTOCOLS, WireProtocol
+from ..providers.base import UsageReport
 from ..providers.errors import retry_after
 from ..providers.openai_chat import is_usage_only_chunk
 from ..providers.sse import DONE, SSEParser, encode_event
@@ -195,15 +196,16 @@ class Relay:
     async def _relay_stream(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
                             upstream: WireProtocol, translator=None) -> None:
         usage = upstream.stream_usage()  # the ledger reads the upstream's own events
+        report = None
         try:
-            await self._pump(ex, response, call, send, strip_usage, usage, translator)
+            report = await self._pump(ex, response, call, send, strip_usage, usage, translator)
         except BaseException:
             # the client went away, or the server cancelled us: the upstream still billed what it sent
             if call.status == "ok":
                 call.status = "client_disconnected"
             raise
         finally:
-            report = usage.report()
+            report = report or usage.report()
             self._apply(call, report)
             if call.status == "ok" and not report.complete:
                 call.status = "incomplete_stream"
@@ -211,7 +213,7 @@ class Relay:
             self._finish(call)
 
     async def _pump(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
-                    usage, translator) -> None:
+                    usage, translator) -> UsageReport:
         """Relay a stream event by event; end it with the protocol's own error if the upstream breaks it.
 
         Pass-through forwards the upstream's bytes untouched, but only up to the last complete
@@ -263,6 +265,7 @@ class Relay:
         rest = parser.flush()
         for event in rest:
             usage.feed(event)
+        report = usage.report()
         if not broken:
             tail = b""
             if client is not None:  # the end of the upstream stream: the client's message_stop / [DONE], or its error
@@ -270,12 +273,13 @@ class Relay:
             else:
                 tail = b"".join(map(_encode, rest)) if raw_bytes and not strip_usage else \
                     (_without_usage_chunks(rest) if strip_usage else b"")
-                if not usage.report().complete:
+                if not report.complete:
                     call.tags["error"] = "stream ended before its final event"
                     tail += ex.protocol.error_event("upstream stream ended before its final event")
             if tail:
                 await send({"type": "http.response.body", "body": tail, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return report
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -391,12 +395,9 @@ def _without_usage_chunks(events) -> bytes:
     """The events again, minus the usage-only final chunk the client did not ask for."""
     out = []
     for event in events:
-        if event.data.startswith("{") and '"usage"' in event.data:
-            try:
-                if is_usage_only_chunk(orjson.loads(event.data)):
-                    continue
-            except orjson.JSONDecodeError:
-                pass
+        chunk = event.json()
+        if isinstance(chunk, dict) and chunk.get("usage") and is_usage_only_chunk(chunk):
+            continue
         out.append(encode_event(event.data, event.event))
     return b"".join(out)
 
@@ -409,12 +410,7 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
 def _first_malformed(events) -> int | None:
     """Index of the first event whose data is neither JSON nor ``[DONE]`` (every protocol here sends JSON)."""
     for i, event in enumerate(events):
-        data = event.data
-        if data == DONE:
-            continue
-        try:
-            orjson.loads(data)
-        except orjson.JSONDecodeError:
+        if not event.is_json and event.data != DONE:  # the parse is cached: the usage reader shares it
             return i
     return None
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from ..usage import Tokens
-from .base import UsageReport
+from .base import SSEEvent, UsageReport
 from .errors import UpstreamProtocolError
 
 
@@ -22,6 +22,11 @@ def loads(data: str | bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+
+
+def event_json(event: SSEEvent) -> Any:
+    """An event's data as parsed JSON (parsed once per event), or None when it is not JSON."""
+    return event.json()
 
 
 def dumps(obj: Any) -> str:

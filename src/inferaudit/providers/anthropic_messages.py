@@ -26,7 +26,7 @@ import dataclasses
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, listed, loads, mapping, response_object, text, tokens_into, usage_extras
+from ._common import dig, dumps, listed, event_json, mapping, response_object, text, tokens_into, usage_extras
 from .base import SSEEvent, UsageReport
 from .sse import encode_event
 
@@ -98,7 +98,7 @@ class MessagesStreamUsage:
     def feed(self, event: SSEEvent) -> None:
         if event.event is not None and event.event not in _HANDLERS:
             return  # content_block_delta, ping, ...: nothing for the ledger, and most of a stream
-        data = loads(event.data)
+        data = event_json(event)
         if not isinstance(data, dict):
             return
         handler = _HANDLERS.get(text(data.get("type")) or event.event or "")

@@ -13,15 +13,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from ..usage import Tokens
+
+_UNPARSED = object()
+_NOT_JSON = object()
 
 
 @dataclass(slots=True)
 class SSEEvent:
-    """One server-sent event: its ``event:`` name (None if absent) and its joined ``data:`` lines."""
+    """One server-sent event: its ``event:`` name (None if absent) and its joined ``data:`` lines.
+
+    :meth:`json` parses the data at most once, however many readers ask: the relay's
+    malformed-event check, the usage reader and a stream translator share one parse.
+    """
 
     event: str | None
     data: str
+    _json: Any = field(default=_UNPARSED, repr=False, compare=False)
+
+    def json(self) -> Any:
+        """The data as parsed JSON, or None when it is not JSON (``[DONE]``, a cut or garbled event)."""
+        value = self._json
+        if value is _UNPARSED:
+            try:
+                value = orjson.loads(self.data)
+            except orjson.JSONDecodeError:
+                value = _NOT_JSON
+            self._json = value
+        return None if value is _NOT_JSON else value
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the data parses as JSON (``null`` included)."""
+        self.json()
+        return self._json is not _NOT_JSON
 
 
 @dataclass(slots=True)

@@ -28,7 +28,7 @@ import re
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, listed, loads, mapping, response_object, text, tokens_into, usage_extras
+from ._common import dig, dumps, listed, event_json, mapping, response_object, text, tokens_into, usage_extras
 from .base import SSEEvent, UsageReport
 from .sse import encode_event
 
@@ -110,7 +110,7 @@ class GeminiStreamUsage:
         self._usage: dict[str, Any] | None = None
 
     def feed(self, event: SSEEvent) -> None:
-        chunk = loads(event.data)
+        chunk = event_json(event)
         if not isinstance(chunk, dict):
             return
         report = self._report

@@ -27,7 +27,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, listed, loads, mapping, response_object, text, tokens_into, usage_extras
+from ._common import (
+    dig,
+    dumps,
+    event_json,
+    listed,
+    mapping,
+    response_object,
+    text,
+    tokens_into,
+    usage_extras,
+)
 from .base import SSEEvent, UsageReport
 from .spec_counters import read_spec
 from .sse import DONE, encode_event
@@ -116,10 +126,40 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, (int, str)) or value is None else repr(value)
 
 
-_SERVER_MARKS = ('"metrics"', '"timings"', '"meta_info"', '"sglext"')  # where servers put speculative counters
-# substrings without which a chunk after the first carries nothing the ledger reads
-_WORTH_PARSING = ('"usage"', '"tool_calls"', '"function_call"', '"finish_reason":"', '"finish_reason": "', '"error"',
-                  *_SERVER_MARKS)
+def _server_keys(obj: dict[str, Any]) -> bool:
+    """Where servers put speculative counters: vLLM ``metrics``, llama.cpp ``timings``, SGLang ``meta_info`` / ``sglext``."""
+    return "metrics" in obj or "timings" in obj or "meta_info" in obj or "sglext" in obj
+
+
+def _has_server_counters(chunk: dict[str, Any]) -> bool:
+    """At the top level, or per choice (SGLang)."""
+    if _server_keys(chunk):
+        return True
+    choices = chunk.get("choices")
+    return isinstance(choices, list) and any(isinstance(c, dict) and _server_keys(c) for c in choices)
+
+
+def _worth_reading(chunk: dict[str, Any]) -> bool:
+    """Whether a chunk after the first carries anything the ledger reads (most are plain content deltas).
+
+    Checked on the parsed chunk, not its text: with ``include_usage`` every chunk carries
+    ``"usage": null``, so a substring test would read them all. Run on every chunk of every
+    stream, hence the plain loop.
+    """
+    if chunk.get("usage") or chunk.get("error") or _server_keys(chunk):
+        return True
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    for choice in choices:
+        if not isinstance(choice, dict):
+            continue
+        if choice.get("finish_reason") or _server_keys(choice):
+            return True
+        delta = choice.get("delta")
+        if isinstance(delta, dict) and (delta.get("tool_calls") or delta.get("function_call")):
+            return True
+    return False
 
 
 class ChatStreamUsage:
@@ -132,16 +172,15 @@ class ChatStreamUsage:
         self._tools: set[tuple[Any, Any]] = set()
 
     def feed(self, event: SSEEvent) -> None:
-        data = event.data
-        if data == DONE:
+        if event.data == DONE:
             self._report.complete = True
             return
-        if self._report.response_id is not None and not any(mark in data for mark in _WORTH_PARSING):
-            return  # a plain content delta: nothing in it for the ledger (most of a stream)
-        chunk = loads(data)
+        chunk = event_json(event)
         if not isinstance(chunk, dict):
             return
         report = self._report
+        if report.response_id is not None and not _worth_reading(chunk):
+            return
         if chunk.get("error"):
             report.error = text(dig(chunk, "error", "message")) or dumps(chunk["error"])
             return
@@ -158,7 +197,7 @@ class ChatStreamUsage:
                 self._tools.add((_key(choice.get("index")), "function_call"))
         if isinstance(chunk.get("usage"), dict):
             self._usage = chunk["usage"]
-        if any(mark in data for mark in _SERVER_MARKS):
+        if _has_server_counters(chunk):
             self._server.update(server_extras(chunk))
 
     def report(self) -> UsageReport:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, listed, loads, mapping, response_object, text, tokens_into, usage_extras
+from ._common import dig, dumps, listed, event_json, mapping, response_object, text, tokens_into, usage_extras
 from .base import SSEEvent, UsageReport
 from .openai_chat import error_type
 from .sse import encode_event
@@ -107,7 +107,7 @@ class ResponsesStreamUsage:
         self._tool_items: set[str] = set()
 
     def feed(self, event: SSEEvent) -> None:
-        data = loads(event.data)
+        data = event_json(event)
         if not isinstance(data, dict):
             return
         kind = text(data.get("type")) or event.event

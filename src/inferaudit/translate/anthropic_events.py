@@ -34,7 +34,7 @@ from .common import (
     dumps,
     error_message,
     listed,
-    loads,
+    event_json,
     mapping,
     message_id,
     text,
@@ -87,7 +87,7 @@ class AnthropicEvents(StreamEnding):
             return b""
         if event.data.strip() == DONE:
             return self._end()
-        chunk = loads(event.data)
+        chunk = event_json(event)
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error"):

@@ -38,7 +38,7 @@ from .chat_to_responses_answer import (
     tool_call,
     wants_logprobs,
 )
-from .common import error_message, listed, loads, mapping, text
+from .common import error_message, listed, event_json, mapping, text
 
 _ITEM_EVENTS = ("response.output_item.added", "response.output_item.done")
 READS: dict[str, tuple[str, ...]] = {
@@ -100,7 +100,7 @@ class ResponsesChunks(ChatChunkWriter):
     def feed(self, event: SSEEvent) -> bytes:
         if self._done:
             return b""
-        data = loads(event.data)
+        data = event_json(event)
         if not isinstance(data, dict):
             return b""
         kind = text(data.get("type")) or event.event

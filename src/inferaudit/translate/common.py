@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from ..providers import PROTOCOLS
-from ..providers._common import dumps, loads  # noqa: F401  (re-exported for the translators)
+from ..providers._common import dumps, event_json, loads  # noqa: F401  (re-exported for the translators)
 
 # JSON paths this module reads / writes, per OpenAI object (``[]``: each item; ``*``: the whole
 # subtree). ``inferaudit drift check`` compares them with OpenAI's spec; tests/drift/test_fields.py

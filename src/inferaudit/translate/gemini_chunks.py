@@ -30,7 +30,7 @@ from typing import Any
 from ..providers.base import SSEEvent
 from ..providers.gemini import has_counts
 from .chat_chunks import CHUNK_READS, CHUNK_WRITES, ChatChunkWriter
-from .common import completion_id, error_message, listed, loads, mapping, text
+from .common import completion_id, error_message, listed, event_json, mapping, text
 from .gemini_answer import (
     blocked,
     candidate_index,
@@ -58,7 +58,7 @@ class GeminiChunks(ChatChunkWriter):
     def feed(self, event: SSEEvent) -> bytes:
         if self._done:
             return b""
-        chunk = loads(event.data)
+        chunk = event_json(event)
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error") is not None:

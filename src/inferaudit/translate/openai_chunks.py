@@ -32,7 +32,7 @@ from .common import (
     dumps,
     error_message,
     finish_reason,
-    loads,
+    event_json,
     mapping,
     openai_usage,
     text,
@@ -60,7 +60,7 @@ class OpenAIChunks(ChatChunkWriter):
     def feed(self, event: SSEEvent) -> bytes:
         if self._done:
             return b""
-        data = loads(event.data)
+        data = event_json(event)
         if not isinstance(data, dict):
             return b""
         handler = _HANDLERS.get(text(data.get("type")) or event.event or "")

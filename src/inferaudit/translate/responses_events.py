@@ -24,7 +24,7 @@ from typing import Any
 
 from ..providers.base import SSEEvent
 from ..providers.sse import DONE, encode_event
-from .common import StreamEnding, dumps, error_message, listed, loads, mapping, text
+from .common import StreamEnding, dumps, error_message, listed, event_json, mapping, text
 from .responses_api import call_item, message_item, reasoning_item, response_id, response_object, responses_usage
 
 READS: dict[str, tuple[str, ...]] = {
@@ -79,7 +79,7 @@ class ResponsesEvents(StreamEnding):
             return b""
         if event.data == DONE:
             return self._end() if self._started else self.error("upstream stream ended before any answer")
-        chunk = loads(event.data)
+        chunk = event_json(event)
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error"):
