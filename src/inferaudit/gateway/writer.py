@@ -1,7 +1,8 @@
 """Ledger writes off the request path: a bounded queue, batched, spilled, replayed, flushed on close.
 
-The request path only appends a Call to a deque (no I/O). A writer thread
-takes batches, stages them as newline-delimited JSON and merges them into
+The request path serialises each Call to one newline-delimited JSON row and
+appends it to a deque (no I/O). A writer thread takes batches, stages them
+as a file and merges them into
 the ledger in one transaction (the same path imports use). If the database
 cannot be written (a locked DuckDB file, a stopped server), the staged
 batch is moved to the spill folder and replayed, oldest first, once the
@@ -27,7 +28,7 @@ import orjson
 
 from ..ledger import Ledger, LedgerError
 from ..ledger.postgres import PostgresLedger, is_postgres
-from ..ledger.staging import StageWriter, call_row, load_new_calls
+from ..ledger.staging import call_row, load_new_calls
 from ..usage import Call
 
 log = logging.getLogger("inferaudit.gateway.writer")
@@ -51,7 +52,7 @@ class LedgerWriter:
         local = ledger_path and str(ledger_path) != ":memory:" and not is_postgres(ledger_path)
         base = Path(ledger_path).expanduser().parent if local else Path(tempfile.gettempdir())
         self.spill_dir = Path(spill_dir) if spill_dir else base / "inferaudit-spill"
-        self._queue: deque[Call] = deque()
+        self._queue: deque[bytes] = deque()  # one NDJSON ledger row per finished call
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferaudit-ledger-writer", daemon=True)
@@ -62,11 +63,16 @@ class LedgerWriter:
     # -- request path ------------------------------------------------------------
 
     def submit(self, call: Call) -> None:
-        """Queue one row; never blocks on I/O unless the queue is full (then the row goes to disk)."""
+        """Queue one row; never blocks on I/O unless the queue is full (then the row goes to disk).
+
+        The row is serialised here, a few microseconds per call, rather than a whole batch at once
+        in the writer thread, which would hold the GIL for milliseconds and stall the event loop.
+        """
+        line = orjson.dumps(call_row(call)) + b"\n"
         if len(self._queue) >= self.max_rows:
-            self._spill_rows([call])
+            self._spill_rows([line])
             return
-        self._queue.append(call)
+        self._queue.append(line)
         if len(self._queue) >= self.batch_rows:
             self._wake.set()
 
@@ -113,7 +119,7 @@ class LedgerWriter:
                     self._write(self._take_batch())
                 return
 
-    def _take_batch(self) -> list[Call]:
+    def _take_batch(self) -> list[bytes]:
         return [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
 
     def _open(self):
@@ -125,15 +131,13 @@ class LedgerWriter:
                 return None
         return self._ledger
 
-    def _write(self, batch: list[Call]) -> None:
+    def _write(self, batch: list[bytes]) -> None:
         stage = Path(tempfile.mkdtemp(prefix="inferaudit-batch-"))
         try:
-            writer = StageWriter(stage, "gw")
-            for call in batch:
-                writer.add(call)
-            writer.close()
+            staged = stage / "calls-gw.ndjson"  # the staging layout imports use (ledger.staging)
+            staged.write_bytes(b"".join(batch))
             if not self._load(stage):
-                self._keep(stage / "calls-gw.ndjson", len(batch))
+                self._keep(staged, len(batch))
             else:
                 self.written += len(batch)
         finally:
@@ -163,16 +167,15 @@ class LedgerWriter:
         shutil.move(str(staged), self._spill_path())
         self.spilled += rows
 
-    def _spill_rows(self, calls: list[Call]) -> None:
+    def _spill_rows(self, lines: list[bytes]) -> None:
         target = self._spill_path()
         tmp = target.with_suffix(".part")
         with open(tmp, "wb") as fh:
-            for call in calls:
-                fh.write(orjson.dumps(call_row(call)) + b"\n")
+            fh.write(b"".join(lines))
             fh.flush()
             os.fsync(fh.fileno())
         tmp.rename(target)  # replay only ever sees whole files
-        self.spilled += len(calls)
+        self.spilled += len(lines)
 
     def _replay_spill(self) -> None:
         if not self.spill_dir.is_dir():
