@@ -230,9 +230,8 @@ class Relay:
                 if call.first_token_at is None:
                     call.first_token_at = _now()
                 events = parser.feed(chunk)
-                for event in events:
-                    usage.feed(event)
                 if broken:
+                    _feed(usage, events)
                     continue  # read on for the usage the upstream billed; the client's stream is over
                 bad = _first_malformed(events)
                 if bad is not None:
@@ -241,6 +240,7 @@ class Relay:
                     good = events[:bad]
                     head = b"".join(client.feed(e) for e in good) if client is not None else b"".join(map(_encode, good))
                     message = "upstream sent a malformed event; the stream was ended here"
+                    _feed(usage, events)
                     await send({"type": "http.response.body", "more_body": True,
                                 "body": head + (client.error(message) if client is not None else ex.protocol.error_event(message))})
                     continue
@@ -254,11 +254,15 @@ class Relay:
                         data = held + chunk if held else chunk
                         cut = len(data) - parser.pending_bytes
                         chunk, held = data[:cut], data[cut:]
-                if chunk:
-                    if response.content.at_eof():  # the upstream's last bytes: they go out below with the end, one write
-                        last = chunk
-                        break
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if response.content.at_eof():  # the upstream's last bytes: they go out below with the end, one write
+                    _feed(usage, events)  # the end may need the usage verdict (an incomplete stream gets an error event)
+                    last = chunk
+                    break
+                try:
+                    if chunk:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                finally:  # after the bytes left, so reading usage never delays the client's tokens; and even if
+                    _feed(usage, events)  # the client left meanwhile: the upstream billed these events
         except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
             call.status = "midstream_error"
             call.tags["error"] = type(exc).__name__
@@ -408,6 +412,11 @@ def _without_usage_chunks(events) -> bytes:
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+def _feed(usage, events) -> None:
+    for event in events:
+        usage.feed(event)
 
 
 def _first_malformed(events) -> int | None:

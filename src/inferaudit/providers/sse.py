@@ -113,21 +113,25 @@ class SSEParser:
 
 def _parse_block(block: bytes) -> list[SSEEvent]:
     """Events of complete bytes, events separated by blank lines (line ends already ``\\n``)."""
+    try:
+        text = block.decode()  # once per block: it ends at an event boundary, so no character is cut
+    except UnicodeDecodeError:  # bad bytes somewhere: decode event by event, replacing only in the bad one
+        return [e for e in (_parse_event(_decode(raw)) for raw in block.split(b"\n\n")) if e is not None]
     events: list[SSEEvent] = []
     append = events.append
-    for raw in block.split(b"\n\n"):
-        lines = raw.count(b"\n")
+    for raw in text.split("\n\n"):
         # the common shapes, without line parsing: one data line (OpenAI, Gemini), or an
         # event line and one data line (Anthropic, Responses)
-        if lines == 0 and raw.startswith(b"data: "):
-            append(SSEEvent(None, _decode(raw[6:])))
-            continue
-        if lines == 1 and raw.startswith(b"event: "):
-            name, data = raw.split(b"\n")
-            if data.startswith(b"data: ") and len(name) > 7:
-                append(SSEEvent(_decode(name[7:]), _decode(data[6:])))
+        if raw.startswith("data: "):
+            if "\n" not in raw:
+                append(SSEEvent(None, raw[6:]))
                 continue
-        event = _parse_event(_decode(raw))
+        elif raw.startswith("event: ") and raw.count("\n") == 1:
+            name, data = raw.split("\n")
+            if data.startswith("data: ") and len(name) > 7:
+                append(SSEEvent(name[7:], data[6:]))
+                continue
+        event = _parse_event(raw)
         if event is not None:
             append(event)
     return events
