@@ -126,10 +126,10 @@ def _parse_block(block: bytes) -> list[SSEEvent]:
             if "\n" not in raw:
                 append(SSEEvent(None, raw[6:]))
                 continue
-        elif raw.startswith("event: ") and raw.count("\n") == 1:
-            name, data = raw.split("\n")
-            if data.startswith("data: ") and len(name) > 7:
-                append(SSEEvent(name[7:], data[6:]))
+        elif raw.startswith("event: "):
+            name, found, data = raw.partition("\ndata: ")
+            if found and len(name) > 7 and "\n" not in data and "\n" not in name:
+                append(SSEEvent(name[7:], data))
                 continue
         event = _parse_event(raw)
         if event is not None:
