@@ -178,6 +178,10 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
             lines.append(f"{cls:8} {m:25} {rate[m]:7.1f} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} {acc:>6} {mal:>8} "
                          f"{same:>4}/{len(rs):<4}")
     lines.append(f"\nidentical: same tokens as {plain[PLAIN_LC]} (llama.cpp methods) or {plain[PLAIN_HF]} (hf methods)")
+    if by[(PLAIN_LC, "all")] and by[(PLAIN_HF, "all")]:  # the two backends' numerics differ (Q4_1 kernels vs dequantized weights)
+        across = [tokens_by[(PLAIN_LC, r.prompt)] == tokens_by.get((PLAIN_HF, r.prompt)) for r in by[(PLAIN_LC, "all")]]
+        lines.append(f"across backends: {plain[PLAIN_LC]} gives the same tokens as {plain[PLAIN_HF]} on {sum(across)} of {len(across)} prompts")
+        summary["across_backends_identical"] = [sum(across), len(across)]
     return lines, summary
 
 
