@@ -83,6 +83,19 @@ async def soak(args, gateway_url: str, gateway_pid: int) -> list[dict]:
             else:
                 bucket["errors"] += 1
 
+        def close_window() -> None:
+            nonlocal current
+            lat = sorted(current["latencies"])
+            row = {"minute": len(minutes) + 1, "requests": len(lat) + current["errors"], "errors": current["errors"],
+                   "p50_ms": 1e3 * lat[len(lat) // 2] if lat else None,
+                   "p99_ms": 1e3 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else None,
+                   "rss_mib": rss_mib(gateway_pid)}
+            minutes.append(row)
+            fmt = lambda ms: f"{ms:.2f} ms" if ms is not None else "-"
+            print(f"minute {row['minute']:>3}: {row['requests']:>6} req, {row['errors']} errors, p50 "
+                  f"{fmt(row['p50_ms'])}, p99 {fmt(row['p99_ms'])}, RSS {row['rss_mib']:.1f} MiB", flush=True)
+            current = {"latencies": [], "errors": 0}
+
         tasks: set[asyncio.Task] = set()
         begin = time.perf_counter()
         sent = 0
@@ -90,22 +103,14 @@ async def soak(args, gateway_url: str, gateway_pid: int) -> list[dict]:
         total_end = begin + 60 * args.minutes
         while True:
             now = time.perf_counter()
-            if now >= minute_end:
-                lat = sorted(current["latencies"])
-                row = {"minute": len(minutes) + 1, "requests": len(lat) + current["errors"], "errors": current["errors"],
-                       "p50_ms": 1e3 * lat[len(lat) // 2] if lat else None,
-                       "p99_ms": 1e3 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else None,
-                       "rss_mib": rss_mib(gateway_pid)}
-                minutes.append(row)
-                print(f"minute {row['minute']:>3}: {row['requests']:>6} req, {row['errors']} errors, p50 "
-                      f"{row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, RSS {row['rss_mib']:.1f} MiB", flush=True)
-                current = {"latencies": [], "errors": 0}
-                minute_end += 60
             if now >= total_end:
                 break
+            if now >= minute_end:
+                close_window()
+                minute_end += 60
             due = begin + sent / args.rate
             if now < due:
-                await asyncio.sleep(min(due - now, minute_end - now))
+                await asyncio.sleep(min(due - now, minute_end - now, total_end - now))
                 continue
             task = asyncio.create_task(one(sent))
             tasks.add(task)
@@ -113,6 +118,8 @@ async def soak(args, gateway_url: str, gateway_pid: int) -> list[dict]:
             sent += 1
         if tasks:
             await asyncio.gather(*tasks)
+        if current["latencies"] or current["errors"] or not minutes:
+            close_window()  # the last (possibly partial) window, with the requests still in flight at the end
     return minutes
 
 
