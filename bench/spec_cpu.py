@@ -271,9 +271,13 @@ def targets(summary: dict, fixed: str, adaptive: str) -> list[str]:
         ("n-gram on llama.cpp >= 1.2x plain on context-grounded", best("context", PLAIN_LC), 1.2),
         *[(f"beats llama.cpp plain on {cls}", best(cls, PLAIN_LC), 1.0 + 1e-9) for cls in CLASSES],
         ("our engine (transformers backend) >= 1.25x hf prompt-lookup, all prompts", summary["all/hf ngram"]["speedup"][PLD_HF], 1.25),
-        ("our engine (llama.cpp) >= 1.25x hf prompt-lookup, all prompts", best("all", PLD_HF), 1.25),
     ]
-    return ["targets:"] + [f"  {'met    ' if got >= need else 'NOT met'} {what}: {got:.2f}x" for what, got, need in checks]
+    lines = ["targets:"] + [f"  {'met    ' if got >= need else 'NOT met'} {what}: {got:.2f}x" for what, got, need in checks]
+    same, total = summary.get("across_backends_identical", (0, 0))
+    # the target asks for the same outputs: the llama.cpp engine is faster, but its tokens are those of Q4_1 kernels
+    lines.append(f"  {'met    ' if same == total and best('all', PLD_HF) >= 1.25 else 'NOT met'} our engine (llama.cpp) >= 1.25x "
+                 f"hf prompt-lookup with the same outputs: {best('all', PLD_HF):.2f}x, same tokens as hf on {same} of {total} prompts")
+    return lines
 
 
 def main() -> None:
