@@ -8,7 +8,9 @@ Four servers of SmolLM2-135M-Instruct on loopback, all up for the whole run:
   ``--speculative-config`` n-gram K=5, n-grams up to 4 (the configuration issue 4 names),
   ``--per-request-spec-decode-metrics summary``;
 - ``ours-plain`` and ``ours-ngram``: ``inferaudit serve-model --backend llama.cpp`` (the shipped
-  Q4_1 GGUF), plain and with ``--draft ngram:4 --k 5``.
+  Q4_1 GGUF), plain and with ``--draft ngram:4:4 --k 5``: the same drafts (vLLM sets
+  ``prompt_lookup_min`` to ``prompt_lookup_max`` when only the max is given, so n-grams of
+  exactly 4 tokens).
 
 One ``spec bench`` run (``inferaudit.speculative.serverbench``) sends every prompt of the mix
 (``--per-class`` per class: MT-Bench chat, HumanEval code, questions over real documents, edits
@@ -72,7 +74,7 @@ def main() -> None:
             "vllm-ngram": lambda log: vllm_server(python, log, "--speculative-config", VLLM_NGRAM,
                                                   "--per-request-spec-decode-metrics", "summary"),
             "ours-plain": lambda log: serve_model(log, "--backend", "llama.cpp", "--draft", "none"),
-            "ours-ngram": lambda log: serve_model(log, "--backend", "llama.cpp", "--draft", "ngram:4", "--k", "5"),
+            "ours-ngram": lambda log: serve_model(log, "--backend", "llama.cpp", "--draft", "ngram:4:4", "--k", "5"),
         }.items():
             log = OUT / f"{label}.log"
             proc, url = stack.enter_context(start(log))

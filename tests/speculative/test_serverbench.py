@@ -170,3 +170,18 @@ def test_cli_end_to_end_writes_table_json_and_charts(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.svg")) == [f"spec-bench-{c}.svg" for c in ("all", "chat", "code", "context", "edit")]
     assert json.loads((tmp_path / "spec-bench.json").read_text())["config"]["baseline"] == "base"
     assert "recorded 8 calls" in result.output
+
+
+@pytest.mark.parametrize("draft", ["ngram:2:3", "ngram:x", "ngram:4:4:4", "ngram:0", "early-exit:x", "medusa"])
+def test_serve_model_refuses_a_draft_it_cannot_build_before_loading_anything(draft):
+    result = CliRunner().invoke(app, ["serve-model", "--draft", draft, "--port", "1"])
+    assert result.exit_code == 2 and "ngram[:MAX[:MIN]]" in " ".join(result.output.split())
+
+
+def test_ngram_sizes_are_vllms_prompt_lookup_max_and_min():
+    from inferaudit.speculative.drafters import NGramDrafter
+
+    context = [7, 1, 2, 3, 9, 9, 3, 5, 1, 2, 3]  # suffix 1 2 3 occurred before; suffix 3 also after "9 9"
+    assert NGramDrafter(3, 3).propose(context, 2, 0.0).tokens == [9, 9]
+    assert NGramDrafter(4, 4).propose(context, 2, 0.0).tokens == []  # no earlier 4-gram "3 5 1 2 3": no draft
+    assert NGramDrafter(1, 1).propose(context, 2, 0.0).tokens == [5, 1]  # latest earlier "3"

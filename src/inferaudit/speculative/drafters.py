@@ -41,7 +41,7 @@ class NGramDrafter:
     """Prompt lookup: propose the continuation of the latest earlier match of the context's suffix."""
 
     def __init__(self, max_ngram: int = 3, min_ngram: int = 1):
-        self.name = f"ngram-{max_ngram}"
+        self.name = f"ngram-{max_ngram}" if min_ngram == 1 else f"ngram-{max_ngram}..{min_ngram}"
         self.max_ngram, self.min_ngram = max_ngram, min_ngram
 
     def reset(self, prompt: list[int]) -> None:
