@@ -176,9 +176,19 @@ def synthetic_runs(statics, batches, drafters, alphas, ks, context, tokens, repo
         print(f"  B={batch}: plain {base.tokens_per_s:,.0f} tok/s", flush=True)
 
 
-def identity(device, prompts, k: int, max_tokens: int, report):
+def real_model(gguf: Path, device):
+    """SmolLM2's real weights, from its GGUF (dequantized by transformers with the gguf package), float32."""
+    try:
+        model = LlamaForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    except TypeError:  # transformers before the dtype rename
+        model = LlamaForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, torch_dtype=torch.float32)
+    return model.to(device).eval()
+
+
+def identity(device, prompts, k: int, max_tokens: int, report, gguf: Path | None = None):
     """Greedy speculation (n-gram drafter) on the static backend with graphs == plain decoding, token for token."""
-    model = build(SHAPES["135M"], 49152, torch.float32, device)
+    model = real_model(gguf, device) if gguf else build(SHAPES["135M"], 49152, torch.float32, device)
+    report["identity_weights"] = f"real: {gguf.name}" if gguf else "random"
     torch.backends.cuda.matmul.allow_tf32 = False
     graphs = range(1, k + 2) if device.type == "cuda" else ()
     static = StaticBackend(model, max_len=4096, graphs=graphs)
@@ -241,8 +251,9 @@ def main() -> None:
     parser.add_argument("--prompts", type=Path, default=Path(".gpu/prompt_ids.json"),
                         help="token ids of the prompt mix (a JSON list of lists) for the identity check")
     parser.add_argument("--sections", default="steps,synthetic,identity",
-                        help="comma-separated: steps (always, the others need it), synthetic, identity")
+                        help="comma-separated: steps, synthetic (needs steps: it runs them), identity")
     parser.add_argument("--compile", action="store_true", help="also try torch.compile of each layer (then graphs)")
+    parser.add_argument("--gguf", type=Path, help="the identity check on these real weights (SmolLM2's GGUF) instead of random ones")
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     device = torch.device("cpu" if args.tiny or not torch.cuda.is_available() else "cuda")
@@ -254,27 +265,28 @@ def main() -> None:
     tokens = 32 if args.tiny else 128
     report = {"device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu", "torch": torch.__version__,
               "steps": [], "synthetic": []}
-    bw = copy_bandwidth(device) if device.type == "cuda" else 10e9
-    report["copy_bandwidth_GBps"] = bw / 1e9
-    print(f"{report['device']}, torch {torch.__version__}; copy bandwidth {bw / 1e9:,.0f} GB/s", flush=True)
-    models = {name: build(shape, vocab, torch.bfloat16 if device.type == "cuda" else torch.float32, device)
-              for name, shape in shapes.items()}
-    print("step costs", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     save = lambda: (args.out / "spec_gpu.json").write_text(json.dumps(report, indent=1))  # noqa: E731
-    statics = step_costs(models, batches, context, max_len, k_max, device, bw, report, args.compile)
-    save()
-    if "synthetic" in sections:
-        print("synthetic speculation", flush=True)
-        synthetic_runs(statics, batches, ("1B", "135M"), alphas, ks, context, tokens, report)
+    if sections & {"steps", "synthetic"}:  # "identity" alone skips the 8B-shaped models
+        bw = copy_bandwidth(device) if device.type == "cuda" else 10e9
+        report["copy_bandwidth_GBps"] = bw / 1e9
+        print(f"{report['device']}, torch {torch.__version__}; copy bandwidth {bw / 1e9:,.0f} GB/s", flush=True)
+        models = {name: build(shape, vocab, torch.bfloat16 if device.type == "cuda" else torch.float32, device)
+                  for name, shape in shapes.items()}
+        print("step costs", flush=True)
+        statics = step_costs(models, batches, context, max_len, k_max, device, bw, report, args.compile)
         save()
-    del statics, models
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
+        if "synthetic" in sections:
+            print("synthetic speculation", flush=True)
+            synthetic_runs(statics, batches, ("1B", "135M"), alphas, ks, context, tokens, report)
+            save()
+        del statics, models
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
     if "identity" in sections and args.prompts.exists():
         prompts = json.loads(args.prompts.read_text())
         print(f"greedy identity over {len(prompts)} prompts", flush=True)
-        identity(device, prompts[:8] if args.tiny else prompts, 4, 16 if args.tiny else 64, report)
+        identity(device, prompts[:8] if args.tiny else prompts, 4, 16 if args.tiny else 64, report, args.gguf)
     save()
     print_tables(report)
 
