@@ -75,4 +75,3 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
-

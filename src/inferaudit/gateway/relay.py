@@ -271,8 +271,7 @@ class Relay:
             await send({"type": "http.response.body", "body": failed, "more_body": True})
             broken = True
         rest = parser.flush()
-        for event in rest:
-            usage.feed(event)
+        _feed(usage, rest)
         report = usage.report()
         if not broken:
             tail = b""

@@ -2,13 +2,13 @@
 
 The request path serialises each Call to one newline-delimited JSON row and
 appends it to a deque (no I/O). A writer thread takes batches, stages them
-as a file and merges them into
-the ledger in one transaction (the same path imports use). If the database
-cannot be written (a locked DuckDB file, a stopped server), the staged
-batch is moved to the spill folder and replayed, oldest first, once the
-database answers again; rows are keyed by call id, so a replay can never
-count a call twice. When the queue is full, the request path writes its
-row straight to the spill folder rather than drop it.
+as a file and merges them into the ledger in one transaction (the same path
+imports use). If the database cannot be written (a locked DuckDB file, a
+stopped server), the staged batch is moved to the spill folder and
+replayed, oldest first, once the database answers again; rows are keyed
+by call id, so a replay can never count a call twice. When the queue is
+full, the request path writes its row straight to the spill folder rather
+than drop it.
 """
 
 from __future__ import annotations

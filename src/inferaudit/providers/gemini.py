@@ -28,7 +28,7 @@ import re
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, listed, event_json, mapping, response_object, text, tokens_into, usage_extras
+from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
 from .base import SSEEvent, UsageReport
 from .sse import encode_event
 

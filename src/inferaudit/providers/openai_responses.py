@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, listed, event_json, mapping, response_object, text, tokens_into, usage_extras
+from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
 from .base import SSEEvent, UsageReport
 from .openai_chat import error_type
 from .sse import encode_event

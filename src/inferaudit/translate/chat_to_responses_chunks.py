@@ -38,7 +38,7 @@ from .chat_to_responses_answer import (
     tool_call,
     wants_logprobs,
 )
-from .common import error_message, listed, event_json, mapping, text
+from .common import error_message, event_json, listed, mapping, text
 
 _ITEM_EVENTS = ("response.output_item.added", "response.output_item.done")
 READS: dict[str, tuple[str, ...]] = {

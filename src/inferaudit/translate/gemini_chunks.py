@@ -30,7 +30,7 @@ from typing import Any
 from ..providers.base import SSEEvent
 from ..providers.gemini import has_counts
 from .chat_chunks import CHUNK_READS, CHUNK_WRITES, ChatChunkWriter
-from .common import completion_id, error_message, listed, event_json, mapping, text
+from .common import completion_id, error_message, event_json, listed, mapping, text
 from .gemini_answer import (
     blocked,
     candidate_index,

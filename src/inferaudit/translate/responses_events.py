@@ -24,7 +24,7 @@ from typing import Any
 
 from ..providers.base import SSEEvent
 from ..providers.sse import DONE, encode_event
-from .common import StreamEnding, dumps, error_message, listed, event_json, mapping, text
+from .common import StreamEnding, dumps, error_message, event_json, listed, mapping, text
 from .responses_api import call_item, message_item, reasoning_item, response_id, response_object, responses_usage
 
 READS: dict[str, tuple[str, ...]] = {
