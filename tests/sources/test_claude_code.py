@@ -130,3 +130,40 @@ def test_sniffing_by_content_not_name(tmp_path, samples):
     assert sniff(renamed).name == "claude-code"
     codex = next((samples / "codex").glob("*.jsonl"))
     assert sniff(codex).name == "codex"
+
+
+def test_subagent_meta_file_belongs_to_its_log_and_names_the_agent_type(tmp_path):
+    from inferaudit.sources import discover
+
+    folder = tmp_path / "proj" / "s1" / "subagents"
+    folder.mkdir(parents=True)
+    log = folder / "agent-aa36e6a3bee9a4ec4.jsonl"
+    log.write_text(assistant("msg_1", "req_1", usage(5, 7), "2026-11-28T00:01:41.494Z", isSidechain=True,
+                             agentId="aa36e6a3bee9a4ec4", attributionAgent="general-purpose"))
+    # as Claude Code 2.1.197 writes it
+    meta = folder / "agent-aa36e6a3bee9a4ec4.meta.json"
+    meta.write_text('{"agentType":"general-purpose","description":"bill ledger",'
+                    '"toolUseId":"toolu_01fXswo6kCDTWUJVxwkkil1o","spawnDepth":1}')
+    found = list(discover([tmp_path]))
+    assert len(found) == 1 and found[0].path == log and found[0].members == [log, meta]  # no unknown file left
+    calls = [r for r in read_all(log) if isinstance(r, Call)]
+    assert [c.tags for c in calls] == [{"agent": "aa36e6a3bee9a4ec4", "agent_type": "general-purpose"}]
+
+
+def test_a_broken_subagent_meta_file_is_a_problem_once_and_loses_no_call(tmp_path):
+    folder = tmp_path / "s1" / "subagents"
+    folder.mkdir(parents=True)
+    log = folder / "agent-b1.jsonl"
+    log.write_text(assistant("msg_1", "req_1", usage(5, 7), "2026-11-28T00:01:41Z", agentId="b1"))
+    (folder / "agent-b1.meta.json").write_text('{"agentType": ')
+    cursor = Cursor()
+    records = read_all(log, cursor)
+    problems = [r for r in records if isinstance(r, Problem)]
+    assert len(problems) == 1 and problems[0].file.endswith("agent-b1.meta.json")
+    assert "malformed JSON" in problems[0].reason
+    assert [c.tags for c in records if isinstance(c, Call)] == [{"agent": "b1"}]
+    with log.open("a") as fh:
+        fh.write(assistant("msg_2", "req_2", usage(1, 2), "2026-11-28T00:01:42Z", agentId="b1"))
+    again = read_all(log, cursor)
+    assert not [r for r in again if isinstance(r, Problem)]
+    assert [c.call_id for c in again if isinstance(c, Call)] == ["claude-code:msg_2:req_2"]

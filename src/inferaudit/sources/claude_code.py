@@ -4,7 +4,9 @@ One API response is written as several lines (one per content block),
 early lines carrying partial output counts: calls are deduplicated on
 ``message.id`` + ``requestId`` keeping the largest counts. Subagent logs
 (``<session>/subagents/agent-*.jsonl``) carry the parent's ``sessionId``, so
-their calls land in the parent session's run. Retries
+their calls land in the parent session's run; the ``agent-*.meta.json``
+beside one (Claude Code 2.1 on) belongs to its unit and gives the calls an
+``agent_type`` tag (``general-purpose``, ``Explore``, ...). Retries
 (``system``/``api_error`` lines) and compactions (``compact_boundary``) are
 kept as events.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..usage import Call, Event, Problem, Record, Run, Tokens
-from .base import Cursor, FileSource, iter_objects
+from .base import Cursor, FileSource, iter_objects, load_json
 from .timeparse import parse_ts
 
 HARNESS = "claude-code"
@@ -33,8 +35,20 @@ class ClaudeCodeSource(FileSource):
             return True
         return b'"leafUuid"' in head or b'"type":"file-history-snapshot"' in head[:200]
 
+    def members(self, path: Path) -> list[Path]:
+        meta = _meta_path(path)
+        return [path, meta] if meta else [path]
+
     def read(self, path: Path, cursor: Cursor) -> Iterator[Record]:
         calls: dict[str, _Pending] = {}
+        agent_type = None
+        meta = _meta_path(path)
+        if meta:
+            doc = load_json(meta)
+            if isinstance(doc, dict) and isinstance(doc.get("agentType"), str):
+                agent_type = doc["agentType"]
+            elif cursor.offset == 0:  # reported once, with the log's first read, not again on each resume
+                yield doc if isinstance(doc, Problem) else Problem(str(meta), 1, "subagent meta file without an agentType")
         session_id = cursor.state.get("session_id")
         first: datetime | None = None
         last: datetime | None = None
@@ -76,7 +90,7 @@ class ClaudeCodeSource(FileSource):
                 ended_at=pending.last,
                 cost_reported=pending.cost,
                 tool_calls=len(pending.tools),
-                tags={"agent": pending.agent} if pending.agent else {},
+                tags=_tags(pending.agent, agent_type),
                 source_file=str(path),
                 source_line=pending.line,
             )
@@ -92,6 +106,21 @@ class ClaudeCodeSource(FileSource):
                 ended_at=last,
                 source_file=str(path),
             )
+
+
+def _meta_path(path: Path) -> Path | None:
+    """A subagent log's metadata file (``subagents/agent-<id>.meta.json`` beside its ``.jsonl``), if there is one."""
+    if path.parent.name != "subagents":
+        return None
+    meta = path.with_name(f"{path.stem}.meta.json")
+    return meta if meta.is_file() else None
+
+
+def _tags(agent: str | None, agent_type: str | None) -> dict[str, str]:
+    tags = {"agent": agent} if agent else {}
+    if agent and agent_type:
+        tags["agent_type"] = agent_type
+    return tags
 
 
 _SKIPPED_TYPES = (b'"type":"user"', b'"type":"progress"', b'"type":"file-history-snapshot"', b'"type":"queue-operation"')
