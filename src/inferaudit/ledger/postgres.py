@@ -101,7 +101,7 @@ class PostgresLedger:
 
         names = ", ".join(f'"{c}"' for c in CALL_COLUMNS)
         with self.con.transaction(), self.con.cursor() as cur:
-            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming (LIKE calls) ON COMMIT DELETE ROWS")
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS incoming (LIKE calls) ON COMMIT DELETE ROWS")
             with cur.copy(f"COPY incoming ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([Jsonb(row[c]) if c == "tags" and row[c] is not None else row.get(c)
