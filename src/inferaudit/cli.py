@@ -281,6 +281,8 @@ def serve_model(
     adaptive: bool = typer.Option(False, "--adaptive-k", help="Grow K after full acceptance, shrink after rejection"),
     backend: str = typer.Option("auto", "--backend", help="Target backend: transformers | llama.cpp | auto"
                                 " (llama.cpp when llama-cpp-python is installed: its quantized CPU kernels are ~5x faster)"),
+    kv_type: str = typer.Option("f16", "--kv-type", help="llama.cpp's KV cache: f16 | f32 (with an F32 GGUF: the tokens"
+                                " transformers gives from the same weights)"),
 ) -> None:
     """Serve the local model as an OpenAI-compatible endpoint (chat completions, streaming), optionally speculative."""
     from .speculative.backends import BACKENDS, backend_class
@@ -301,9 +303,13 @@ def serve_model(
     if backend not in BACKENDS:
         err.print(f"[red]error:[/] --backend {backend!r}: use auto, {' or '.join(sorted(BACKENDS))}")
         raise typer.Exit(2)
+    if kv_type not in ("f16", "f32") or (kv_type != "f16" and backend != "llama.cpp"):
+        err.print(f"[red]error:[/] --kv-type {kv_type!r}: use f16 or f32, with the llama.cpp backend")
+        raise typer.Exit(2)
     try:
         loaded = load(gguf)  # the tokenizer (and chat template) always come from transformers
-        target = None if backend == "transformers" else backend_class(backend).load(gguf or None, "cpu")
+        options = {"kv_type": kv_type} if backend == "llama.cpp" else {}
+        target = None if backend == "transformers" else backend_class(backend).load(gguf or None, "cpu", **options)
     except ModelUnavailable as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from None

@@ -173,6 +173,17 @@ def test_serve_model_rejects_an_unknown_backend():
     assert "--backend 'vllm'" in result.output and "llama.cpp" in result.output and "transformers" in result.output
 
 
+@pytest.mark.parametrize("args", [["--kv-type", "q8", "--backend", "llama.cpp"], ["--kv-type", "f32", "--backend", "transformers"]])
+def test_serve_model_refuses_a_kv_type_it_cannot_apply_before_loading_anything(args):
+    from typer.testing import CliRunner
+
+    from inferaudit.cli import app
+
+    result = CliRunner().invoke(app, ["serve-model", "--port", "1", *args])
+    assert result.exit_code == 2
+    assert "use f16 or f32, with the llama.cpp backend" in result.output
+
+
 def test_kv_type_and_requantize_kind_are_checked(tmp_path):
     pytest.importorskip("llama_cpp")
     from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, requantize
