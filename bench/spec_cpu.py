@@ -91,7 +91,7 @@ class Methods:
         self._lib = None
 
     def lc_plain(self, ids):
-        return list(decode(self.lc, ids, self.sampling, self.stop)), None
+        return self.plain(self.lc)(ids)
 
     def plain(self, backend) -> Method:
         return lambda ids: (list(decode(backend, ids, self.sampling, self.stop)), None)
@@ -372,8 +372,7 @@ def main() -> None:
     }
     if args.f32:  # beside transformers: same weights, same float width, so the same tokens are expected
         shipped = smollm2_gguf()
-        f32 = LlamaCppBackend(requantize(shipped, OUT / f"{shipped.stem.rsplit('.', 1)[0]}.F32.gguf", "F32"),
-                              n_threads=args.threads, kv_type="f32")
+        f32 = LlamaCppBackend(requantize(shipped, "F32", OUT), n_threads=args.threads, kv_type="f32")
         timed(m.plain(f32), "warm-up f32", prompts[0], ids[prompts[0].id])
         # its own tuning: an F32 verify pass costs less per extra token than Q4_1's (spec_verify_cost.py), so K may be larger
         k32, ngram32, lines32 = tune(m, tuning, ids, ks=(4, 6, 8), backend=f32)

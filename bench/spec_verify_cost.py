@@ -38,10 +38,9 @@ OUT = Path(__file__).parent / "out" / "spec_verify_cost"
 REQUANTIZED = ("Q4_0", "Q8_0", "F16", "F32")
 
 
-def measure(path: Path, threads: int, reps: int) -> dict:
+def measure(path: Path, threads: int, reps: int, kv_type: str = "f16") -> dict:
     import torch
 
-    kv_type = "f32" if path.stem.endswith(".F32") else "f16"  # F32 weights with an F32 KV cache: transformers' numbers
     backend = LlamaCppBackend(path, n_ctx=2048, n_threads=threads, kv_type=kv_type)
     try:
         prompt = [1000 + (i * 37) % 20000 for i in range(300)]
@@ -70,12 +69,12 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     shipped = smollm2_gguf()
     models = {f"{shipped.stem.rsplit('.', 1)[-1]} (shipped)": shipped}
-    models.update({kind: requantize(shipped, OUT / f"{shipped.stem.rsplit('.', 1)[0]}.{kind}.gguf", kind)
-                   for kind in REQUANTIZED})
+    models.update({kind: requantize(shipped, kind, OUT) for kind in REQUANTIZED})
     threads = args.threads or default_threads()
     results = {}
     for name, path in models.items():
-        results[name] = measure(path, threads, args.reps)
+        # F32 weights with an F32 KV cache: transformers' numbers
+        results[name] = measure(path, threads, args.reps, "f32" if name == "F32" else "f16")
         print(f"measured {name}", file=sys.stderr, flush=True)
     print(f"SmolLM2-135M-Instruct, llama.cpp {threads} threads, one-token feed after a 300-token prompt\n")
     print("| GGUF | bit-identical | step ms | v(2) | v(4) | v(6) | v(9) | marginal steps/token | ceiling K=8 |")

@@ -50,7 +50,7 @@ def f32_gguf() -> Path:
     from inferaudit.speculative.model import smollm2_gguf
 
     shipped = smollm2_gguf()
-    return requantize(shipped, OUT / f"{shipped.stem.rsplit('.', 1)[0]}.F32.gguf", "F32")
+    return requantize(shipped, "F32", OUT)
 
 
 def pair_rows(run, rows, pairs: dict[str, tuple[str, str]]) -> list[dict]:

@@ -303,7 +303,9 @@ def serve_model(
     if backend not in BACKENDS:
         err.print(f"[red]error:[/] --backend {backend!r}: use auto, {' or '.join(sorted(BACKENDS))}")
         raise typer.Exit(2)
-    if kv_type not in ("f16", "f32") or (kv_type != "f16" and backend != "llama.cpp"):
+    from .speculative.backends.llamacpp import KV_TYPES  # no llama_cpp import: checked before anything loads
+
+    if kv_type not in KV_TYPES or (kv_type != "f16" and backend != "llama.cpp"):
         err.print(f"[red]error:[/] --kv-type {kv_type!r}: use f16 or f32, with the llama.cpp backend")
         raise typer.Exit(2)
     try:

@@ -191,9 +191,9 @@ def test_kv_type_and_requantize_kind_are_checked(tmp_path):
     with pytest.raises(ValueError, match="kv_type must be one of f16, f32, not 'q8'"):
         LlamaCppBackend(tmp_path / "any.gguf", kv_type="q8")
     with pytest.raises(ValueError, match="kind must be one of .*F32, not 'Q2'"):
-        requantize(tmp_path / "a.gguf", tmp_path / "b.gguf", "Q2")
+        requantize(tmp_path / "a.gguf", "Q2", tmp_path)
     with pytest.raises(ModelUnavailable, match="no GGUF model at .*a.gguf"):
-        requantize(tmp_path / "a.gguf", tmp_path / "b.gguf", "F32")
+        requantize(tmp_path / "a.gguf", "F32", tmp_path)
 
 
 @pytest.mark.model
@@ -208,7 +208,7 @@ def test_f32_weights_with_an_f32_kv_cache_give_transformers_tokens_and_speculati
     from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, requantize
     from inferaudit.speculative.model import smollm2_gguf
 
-    f32 = requantize(smollm2_gguf(), tmp_path_factory.mktemp("f32") / "smollm2.F32.gguf", "F32")
+    f32 = requantize(smollm2_gguf(), "F32", tmp_path_factory.mktemp("f32"))
     backend = LlamaCppBackend(f32, n_ctx=2048, kv_type="f32")
     try:
         for messages in mix_prompts()[::2]:  # chat, code, context-grounded and code-edit prompts

@@ -74,15 +74,19 @@ FTYPES = {"Q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "Q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", 
           "F32": "LLAMA_FTYPE_ALL_F32"}
 
 
-def requantize(source: str | Path, target: str | Path, kind: str) -> Path:
-    """Write ``source`` GGUF as ``kind`` (``FTYPES``) with llama.cpp's own quantizer; reuse ``target`` if it exists.
+def requantize(source: str | Path, kind: str, folder: str | Path) -> Path:
+    """``source`` GGUF as ``kind`` (``FTYPES``), made by llama.cpp's own quantizer, in ``folder``; reused if there.
 
-    From an already quantized file the weights keep its rounding in the new
-    layout: ``F32`` holds exactly the values transformers dequantizes.
+    The file is named after the source with its last dotted part (its
+    quantization) replaced: ``SmolLM2-135M-Instruct.Q4_1.gguf`` gives
+    ``SmolLM2-135M-Instruct.F32.gguf``. From an already quantized file the
+    weights keep its rounding in the new layout: ``F32`` holds exactly the
+    values transformers dequantizes.
     """
     if kind not in FTYPES:
         raise ValueError(f"kind must be one of {', '.join(FTYPES)}, not {kind!r}")
-    source, target = Path(source), Path(target)
+    source = Path(source)
+    target = Path(folder) / f"{source.stem.rsplit('.', 1)[0]}.{kind}.gguf"
     if target.is_file():
         return target
     if not source.is_file():
