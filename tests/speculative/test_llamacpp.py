@@ -12,6 +12,7 @@ from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import KPolicy, SpecStats, speculate
 from inferaudit.speculative.model import ModelUnavailable
+from inferaudit.speculative.policy import CostAwareK, measure_verify_cost
 
 REPEAT = [{"role": "user", "content": "Repeat exactly: the cat sat on the mat, the cat sat on the mat, the cat sat on the mat."}]
 
@@ -81,7 +82,7 @@ def test_feed_checks_its_arguments(llamacpp):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("policy", [KPolicy(k=5), KPolicy(k=2, adaptive=True)], ids=["k5", "adaptive"])
+@pytest.mark.parametrize("policy", ["k5", "adaptive", "cost-aware"])
 def test_greedy_ngram_speculation_is_token_identical_to_plain_llamacpp_decoding(smollm2, llamacpp, policy):
     assert llamacpp.batch_invariant, f"llama.cpp built with llamafile or run with flash attention: rebuild with {REBUILD}"
     accepted = 0
@@ -90,7 +91,10 @@ def test_greedy_ngram_speculation_is_token_identical_to_plain_llamacpp_decoding(
         sampling = Sampling(max_tokens=64)
         plain = list(decode(llamacpp, ids, sampling, stop_ids(smollm2)))
         stats = SpecStats()
-        spec = list(speculate(llamacpp, NGramDrafter(3), ids, sampling, stop_ids(smollm2), policy, stats))
+        # cost-aware: the verify costs measured on this very backend decide which drafts are verified
+        chosen = {"k5": KPolicy(k=5), "adaptive": KPolicy(k=2, adaptive=True)}.get(policy) or \
+            CostAwareK(measure_verify_cost(llamacpp, ids, n_max=9, reps=3))
+        spec = list(speculate(llamacpp, NGramDrafter(32, 3), ids, sampling, stop_ids(smollm2), chosen, stats))
         assert spec == plain, messages[0]["content"][:80]
         accepted += stats.num_accepted_draft_tokens
     assert accepted > 50  # drafts were really kept (and rolled back on rejection): the identity is not vacuous

@@ -1,8 +1,10 @@
 """Drafters: who proposes the next K tokens. One small interface, three kinds.
 
 - ``NGramDrafter``: prompt lookup, no model. Finds the longest recent n-gram
-  that occurred earlier in the context and proposes what followed it.
-  Deterministic: its proposal distribution is one-hot.
+  that occurred earlier in the context and proposes what followed it, and
+  says how long that match was (``Draft.match``: a long match is a confident
+  draft, which ``CostAwareK`` uses). Deterministic: its proposal
+  distribution is one-hot.
 - ``EarlyExitDrafter``: the target's own first L layers (plus its final norm
   and LM head), sharing the target's weights. For SmolLM2-135M, where no
   smaller sibling ships, this is the model drafter that costs no memory.
@@ -22,6 +24,7 @@ from typing import Any, Protocol
 class Draft:
     tokens: list[int]
     probs: Any | None = None  # [k, vocab] proposal distributions (sampling); None: one-hot at ``tokens``
+    match: int = 0  # n-gram drafters: how many tokens of the context's suffix matched the text drafted from
 
 
 class Drafter(Protocol):
@@ -38,29 +41,60 @@ class Drafter(Protocol):
 
 
 class NGramDrafter:
-    """Prompt lookup: propose the continuation of the latest earlier match of the context's suffix."""
+    """Prompt lookup: propose the continuation of the earlier occurrence that matches the context's suffix longest.
 
-    def __init__(self, max_ngram: int = 3, min_ngram: int = 1):
+    A match counts up to ``max_ngram`` tokens and must reach ``min_ngram``; among equally long
+    matches the latest wins (recent text predicts best). Occurrences are found through an index of
+    every ``min_ngram``-gram, kept up to date as the context grows, so a long ``max_ngram`` costs
+    no scan of the context; only the latest ``max_candidates`` occurrences of the suffix's
+    ``min_ngram``-gram are compared.
+    """
+
+    def __init__(self, max_ngram: int = 3, min_ngram: int = 1, max_candidates: int = 64):
+        if not 1 <= min_ngram <= max_ngram:
+            raise ValueError(f"n-gram sizes need 1 <= min_ngram <= max_ngram, got {min_ngram}..{max_ngram}")
         self.name = f"ngram-{max_ngram}" if min_ngram == 1 else f"ngram-{max_ngram}..{min_ngram}"
-        self.max_ngram, self.min_ngram = max_ngram, min_ngram
+        self.max_ngram, self.min_ngram, self.max_candidates = max_ngram, min_ngram, max_candidates
+        self._index: dict[tuple[int, ...], list[int]] = {}  # min_ngram-gram -> its start positions, ascending
+        self._indexed, self._tail = 0, ()  # how much of the context the index covers, and its last tokens
 
     def reset(self, prompt: list[int]) -> None:
-        pass
+        self._index, self._indexed, self._tail = {}, 0, ()
 
     def propose(self, context: list[int], k: int, temperature: float) -> Draft:
-        size = len(context)
-        for n in range(min(self.max_ngram, size - 1), self.min_ngram - 1, -1):
-            suffix = context[size - n:]
-            # latest earlier occurrence first: recent text predicts best
-            for start in range(size - n - 1, -1, -1):
-                if context[start:start + n] == suffix:
-                    follow = context[start + n:start + n + k]
-                    if follow:
-                        return Draft(follow)
-        return Draft([])
+        self._update(context)
+        size, m = len(context), self.min_ngram
+        if size <= m:
+            return Draft([])
+        starts = self._index.get(tuple(context[size - m:]), ())
+        best, best_len = -1, 0
+        # latest first; the suffix's own occurrence (start size - m) has nothing after it
+        for start in reversed(starts[-self.max_candidates - 1:]):
+            if start >= size - m:
+                continue
+            length, limit = m, min(self.max_ngram, start + m)  # the match cannot reach before the context's start
+            while length < limit and context[start + m - length - 1] == context[size - length - 1]:
+                length += 1
+            if length > best_len:
+                best, best_len = start, length
+                if length == self.max_ngram:
+                    break
+        if best < 0:
+            return Draft([])
+        return Draft(context[best + m:best + m + k], match=best_len)
 
     def accepted(self, context: list[int]) -> None:
         pass
+
+    def _update(self, context: list[int]) -> None:
+        """Index the n-grams that end in tokens added since the last call (the context only grows)."""
+        done, m = self._indexed, self.min_ngram
+        if len(context) < done or tuple(context[max(0, done - 8):done]) != self._tail:  # another sequence: start over
+            self._index, done = {}, 0
+        index = self._index
+        for start in range(max(0, done - m + 1), len(context) - m + 1):
+            index.setdefault(tuple(context[start:start + m]), []).append(start)
+        self._indexed, self._tail = len(context), tuple(context[-8:])
 
 
 class ModelDrafter:
@@ -98,7 +132,7 @@ def early_exit_model(model: Any, layers: int) -> Any:
     """A view of ``model`` that runs only its first ``layers`` decoder layers, sharing every weight."""
     import copy
 
-    import torch.nn as nn
+    from torch import nn
 
     if not 0 < layers < model.config.num_hidden_layers:
         raise ValueError(f"an early exit needs 1..{model.config.num_hidden_layers - 1} layers, not {layers}")

@@ -15,12 +15,17 @@ step; the drafter is told what was kept and rolls its own cache back.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .backends import Backend
 from .decode import Sampling
 from .drafters import Drafter
+from .policy import KPolicy, Policy
+
+__all__ = ["KPolicy", "SpecStats", "speculate"]
+DEFAULT_POLICY = KPolicy()
 
 
 @dataclass
@@ -58,23 +63,8 @@ class SpecStats:
             self.accepted_per_position[i] += i < accepted
 
 
-@dataclass(frozen=True)
-class KPolicy:
-    """Fixed K, or adaptive: grow after a fully accepted draft, shrink to what survived otherwise."""
-
-    k: int = 4
-    adaptive: bool = False
-    k_min: int = 1
-    k_max: int = 8
-
-    def next(self, k: int, drafted: int, accepted: int) -> int:
-        if not self.adaptive or drafted == 0:
-            return k
-        return min(self.k_max, k + 1) if accepted == drafted else max(self.k_min, accepted + 1)
-
-
 def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sampling, stop_ids: set[int],
-              policy: KPolicy = KPolicy(), stats: SpecStats | None = None) -> Iterator[int]:
+              policy: Policy = DEFAULT_POLICY, stats: SpecStats | None = None) -> Iterator[int]:
     """Yield generated token ids; fills ``stats`` as it goes."""
     import torch
 
@@ -97,7 +87,7 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
         start = time.perf_counter()
         draft = drafter.propose(context, budget, sampling.temperature) if budget > 0 else None
         stats.drafter_s += time.perf_counter() - start
-        tokens = draft.tokens[:budget] if draft else []
+        tokens = draft.tokens[:policy.keep(draft, budget)] if draft else []
         start = time.perf_counter()
         # logits[i]: the target's next-token view before draft i (and after the last, the bonus)
         logits = target.feed([pending, *tokens])
@@ -117,7 +107,7 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
         target.trim(len(context) - 1)  # drop the rejected drafts; ``final`` is fed on the next pass
         drafter.accepted(context)
         pending = final
-        k = policy.next(k, len(tokens), kept)
+        k = policy.next(k, len(tokens), kept, draft)
 
 
 def _verify(tokens: list[int], q, logits, sampling: Sampling, generator) -> tuple[int, int]:

@@ -1,0 +1,170 @@
+"""How many draft tokens to verify: fixed K, adaptive K, or only what is expected to pay for itself.
+
+A policy answers two questions per decoding step: ``keep`` (of the tokens
+the drafter proposed, how many go into the target's verify pass; 0 makes the
+step a plain one) and ``next`` (the drafting budget of the next step, after
+seeing how many were accepted).
+
+``CostAwareK`` is for targets whose verify pass is not nearly free. On a CPU
+a batch-invariant llama.cpp pass of n tokens costs v(n) single-token steps
+with v(n) - 1 between 0.23 (F32) and 0.65 (Q4_1) per extra token
+(``bench/spec_verify_cost.py``), so a draft that is accepted with
+probability 0.6 costs more than it saves. The policy learns, per
+match-length bucket (an n-gram draft continuing a 32-token match is almost
+always right; one continuing a 3-token match often is not), the acceptance
+at each draft position, and verifies the k tokens that maximise the expected
+tokens per unit of cost,
+
+    (1 + a1 + a1 a2 + ... + a1 ... ak) / v(k + 1),
+
+against 1 / v(1) = 1 for a plain step. Acceptance starts from an optimistic
+prior, so every bucket gets tried; a bucket that does not pay is still tried
+every ``explore_every``-th time, so its estimate can recover.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any, Protocol
+
+from .drafters import Draft
+
+
+class Policy(Protocol):
+    k: int  # the drafting budget of the first step
+
+    def keep(self, draft: Draft, budget: int) -> int:
+        """How many of ``draft``'s first tokens to verify (at most ``budget``)."""
+
+    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None) -> int:
+        """The next step's drafting budget, after ``accepted`` of ``drafted`` verified tokens were kept."""
+
+
+@dataclass(frozen=True)
+class KPolicy:
+    """Fixed K, or adaptive: grow after a fully accepted draft, shrink to what survived otherwise."""
+
+    k: int = 4
+    adaptive: bool = False
+    k_min: int = 1
+    k_max: int = 8
+
+    def keep(self, draft: Draft, budget: int) -> int:
+        return min(len(draft.tokens), budget)
+
+    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None) -> int:
+        if not self.adaptive or drafted == 0:
+            return k
+        return min(self.k_max, k + 1) if accepted == drafted else max(self.k_min, accepted + 1)
+
+
+MATCH_BUCKETS = (1, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0
+
+
+@dataclass
+class CostAwareK:
+    """Verify the prefix of each draft with the most expected tokens per unit of verify cost (see the module doc).
+
+    ``verify_cost[i]`` is v(i + 1), the cost of a pass over i + 1 tokens in single-token steps
+    (``verify_cost[0] == 1``); ``measure_verify_cost`` measures it on a backend. The statistics
+    persist across requests: a server learns them from its own traffic.
+    """
+
+    verify_cost: Sequence[float]
+    k_max: int = 8
+    buckets: Sequence[int] = MATCH_BUCKETS
+    prior: float = 0.95
+    prior_weight: float = 2.0
+    explore_every: int = 16
+    _drafted: list[list[int]] = field(init=False, repr=False)
+    _accepted: list[list[int]] = field(init=False, repr=False)
+    _declined: list[int] = field(init=False, repr=False)
+    _unpaid: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.verify_cost) < 2 or self.verify_cost[0] <= 0:
+            raise ValueError("verify_cost needs v(1) > 0 and at least v(2)")
+        self.verify_cost = [v / self.verify_cost[0] for v in self.verify_cost]
+        self.k_max = min(self.k_max, len(self.verify_cost) - 1)
+        if self.k_max < 1:
+            raise ValueError("k_max must be at least 1")
+        if not 0 < self.prior < 1 or self.prior_weight < 0 or self.explore_every < 1:
+            raise ValueError("prior must be in (0, 1), prior_weight >= 0, explore_every >= 1")
+        size = len(self.buckets) + 1
+        self._drafted = [[0] * self.k_max for _ in range(size)]
+        self._accepted = [[0] * self.k_max for _ in range(size)]
+        self._declined, self._unpaid = [0] * size, [0] * size
+
+    @property
+    def k(self) -> int:
+        return self.k_max
+
+    def bucket(self, match: int) -> int:
+        return bisect.bisect_right(self.buckets, match)
+
+    def acceptance(self, bucket: int) -> list[float]:
+        """Estimated probability that position i is accepted given that the ones before it were."""
+        w, p = self.prior_weight, self.prior
+        return [(a + p * w) / (d + w) for a, d in zip(self._accepted[bucket], self._drafted[bucket])]
+
+    def keep(self, draft: Draft, budget: int) -> int:
+        n = min(len(draft.tokens), budget, self.k_max)
+        if n == 0:
+            return 0
+        bucket = self.bucket(draft.match)
+        expected, survive, best_k, best_rate = 1.0, 1.0, 0, 0.0
+        for k, a in enumerate(self.acceptance(bucket)[:n], start=1):
+            survive *= a
+            expected += survive
+            rate = expected / self.verify_cost[k]
+            if rate > best_rate:
+                best_k, best_rate = k, rate
+        if best_rate > 1.0:
+            return best_k
+        self._unpaid[bucket] += 1
+        if self._unpaid[bucket] % self.explore_every == 0:
+            return best_k  # tried anyway, so that the estimate can recover
+        self._declined[bucket] += 1
+        return 0
+
+    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None) -> int:
+        if drafted and draft is not None:
+            bucket = self.bucket(draft.match)
+            for i in range(min(drafted, accepted + 1)):  # positions after the first rejection were not tested
+                self._drafted[bucket][i] += 1
+                self._accepted[bucket][i] += i < accepted
+        return k
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per bucket: its match lengths, drafts verified, declined, and the estimated acceptance per position."""
+        edges = [0, *self.buckets]
+        out = []
+        for b, lo in enumerate(edges):
+            hi = edges[b + 1] - 1 if b + 1 < len(edges) else None
+            out.append({"match": f"{lo}-{hi}" if hi is not None and hi != lo else (f"{lo}+" if hi is None else str(lo)),
+                        "verified": self._drafted[b][0], "declined": self._declined[b],
+                        "acceptance": [round(a, 3) for a in self.acceptance(b)]})
+        return out
+
+
+def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> list[float]:
+    """v(n) for n = 1..n_max: the median time of one ``feed`` of n tokens after ``prompt``, over one token's."""
+    if len(prompt) < n_max + 1:
+        raise ValueError(f"the calibration prompt needs more than {n_max} tokens")
+    backend.reset()
+    backend.feed(prompt, logits_from=len(prompt))
+    seconds = []
+    for n in range(1, n_max + 1):
+        times = []
+        for _ in range(reps):
+            start = time.perf_counter()
+            backend.feed(prompt[-n:])
+            times.append(time.perf_counter() - start)
+            backend.trim(len(prompt))
+        seconds.append(median(times))
+    backend.reset()
+    return [s / seconds[0] for s in seconds]

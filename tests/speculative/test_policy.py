@@ -1,0 +1,124 @@
+"""Draft policies (fixed, adaptive, cost-aware) and the n-gram drafter's index and match lengths."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from inferaudit.speculative.drafters import Draft, NGramDrafter
+from inferaudit.speculative.policy import CostAwareK, KPolicy
+
+
+def lookup_by_scan(context: list[int], k: int, longest: int, shortest: int) -> tuple[list[int], int]:
+    """The definition: the longest suffix n-gram (longest..shortest) seen earlier, its latest occurrence, what followed."""
+    size = len(context)
+    for n in range(min(longest, size - 1), shortest - 1, -1):
+        for start in range(size - n - 1, -1, -1):
+            if context[start:start + n] == context[size - n:]:
+                return context[start + n:start + n + k], n
+    return [], 0
+
+
+def test_the_indexed_ngram_drafter_proposes_what_a_full_scan_finds():
+    rng = random.Random(7)
+    for _ in range(400):
+        longest = rng.randint(1, 8)
+        shortest = rng.randint(1, longest)
+        vocab = rng.choice([2, 3, 5, 30])
+        drafter = NGramDrafter(longest, shortest, max_candidates=10_000)
+        context = [rng.randrange(vocab) for _ in range(rng.randint(0, 6))]
+        drafter.reset(list(context))
+        for _ in range(25):
+            k = rng.randint(1, 6)
+            draft = drafter.propose(context, k, 0.0)
+            tokens, match = lookup_by_scan(context, k, longest, shortest)
+            assert (draft.tokens, draft.match if tokens else 0) == (tokens, match), (longest, shortest, context, k)
+            context.extend(rng.randrange(vocab) for _ in range(rng.randint(1, 3)))  # the context only grows
+
+
+def test_the_ngram_index_starts_over_for_another_sequence():
+    drafter = NGramDrafter(4, 2)
+    first = [1, 2, 3, 9, 1, 2]
+    assert drafter.propose(first, 2, 0.0).tokens == [3, 9]
+    other = [5, 6, 7, 5, 6]  # no reset between them: the drafter notices the context is not the one it indexed
+    assert drafter.propose(other, 3, 0.0) == Draft([7, 5, 6], match=2)
+    assert drafter.propose([8, 8, 8], 1, 0.0) == Draft([8], match=2)
+
+
+def test_a_long_match_is_reported_up_to_max_ngram():
+    text = list(range(40))
+    context = text + [99] + text[:30]  # the last 30 tokens repeat the start
+    assert NGramDrafter(32, 3).propose(context, 4, 0.0) == Draft([30, 31, 32, 33], match=30)
+    assert NGramDrafter(8, 3).propose(context, 4, 0.0).match == 8
+
+
+def test_only_the_latest_candidates_are_compared():
+    # [1, 2] occurs often; the long match is the oldest occurrence, beyond a cap of 2 candidates
+    context = [7, 7, 7, 1, 2, 50] + [3, 1, 2, 60] * 4 + [7, 7, 7, 1, 2]
+    assert NGramDrafter(8, 2).propose(context, 1, 0.0) == Draft([50], match=5)
+    assert NGramDrafter(8, 2, max_candidates=2).propose(context, 1, 0.0) == Draft([60], match=2)
+
+
+def test_ngram_sizes_are_checked():
+    with pytest.raises(ValueError, match="min_ngram <= max_ngram"):
+        NGramDrafter(2, 3)
+
+
+def test_kpolicy_keeps_the_whole_draft_within_budget():
+    draft = Draft([1, 2, 3, 4, 5])
+    assert KPolicy(k=3).keep(draft, 3) == 3
+    assert KPolicy(k=8).keep(draft, 8) == 5
+    assert KPolicy(k=2, adaptive=True).next(2, 2, 2, draft) == 3
+    assert KPolicy(k=4, adaptive=True).next(4, 4, 1, draft) == 2
+
+
+CHEAP = [1.0, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4]  # an extra verified token costs 0.05 of a step
+DEAR = [1.0, 1.85, 2.45, 3.11, 3.71, 4.39, 4.96, 5.63, 6.31]  # Q4_1 on 2 CPU cores (bench/spec_verify_cost.py)
+
+
+def test_cheap_verification_keeps_whole_drafts():
+    policy = CostAwareK(CHEAP)
+    assert policy.k == 8
+    assert policy.keep(Draft(list(range(8)), match=3), 8) == 8
+    assert policy.keep(Draft(list(range(3)), match=3), 8) == 3
+    assert policy.keep(Draft([]), 8) == 0
+
+
+def test_dear_verification_learns_which_matches_pay():
+    policy = CostAwareK(DEAR, explore_every=10)
+    short, long = Draft(list(range(8)), match=3), Draft(list(range(8)), match=40)
+    # the optimistic prior tries both at first (the cost curve makes 4 the best length to try)
+    assert policy.keep(short, 8) == 4 and policy.keep(long, 8) == 4
+    for _ in range(20):
+        policy.next(8, 8, 0, short)  # short matches: the first token rejected
+        policy.next(8, 8, 8, long)  # long matches: all kept
+    assert policy.keep(long, 8) == 8
+    decisions = [policy.keep(short, 8) for _ in range(30)]
+    assert decisions.count(0) == 27  # declined: a plain step is cheaper per token ...
+    assert all(d > 0 for i, d in enumerate(decisions, start=1) if i % 10 == 0)  # ... but retried every 10th time
+    assert policy.acceptance(policy.bucket(3))[:2] == pytest.approx([0.95 * 2 / 22, 0.95])  # position 2: never tested
+    rows = {row["match"]: row for row in policy.summary()}
+    assert rows["3"]["verified"] == 20 and rows["3"]["declined"] == 27 and rows["32+"]["verified"] == 20
+
+
+def test_the_policy_keeps_the_prefix_with_most_tokens_per_cost():
+    policy = CostAwareK([1.0, 1.3, 1.6, 1.9, 2.2])
+    for _ in range(50):
+        policy.next(4, 4, 4, Draft([0] * 4, match=8))
+    assert policy.keep(Draft([0] * 4, match=8), 4) == 4  # all kept: 5 tokens for 2.2 beats 3 for 1.6
+    for _ in range(200):
+        policy.next(4, 4, 2, Draft([0] * 4, match=5))  # the third token rejected every time
+    assert policy.keep(Draft([0] * 4, match=5), 4) == 2  # positions 3 and 4 never survive: 3 tokens for 1.6
+
+
+@pytest.mark.parametrize("bad", [{"verify_cost": [1.0]}, {"verify_cost": [0.0, 1.0]}, {"verify_cost": CHEAP, "k_max": 0},
+                                 {"verify_cost": CHEAP, "prior": 1.0}, {"verify_cost": CHEAP, "explore_every": 0}])
+def test_cost_aware_arguments_are_checked(bad):
+    with pytest.raises(ValueError):
+        CostAwareK(**bad)
+
+
+def test_verify_costs_are_relative_to_one_token_and_cap_k():
+    policy = CostAwareK([7.0, 14.0, 21.0], k_max=8)
+    assert policy.verify_cost == [1.0, 2.0, 3.0] and policy.k == 2
