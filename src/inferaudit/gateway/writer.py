@@ -34,14 +34,6 @@ from ..usage import Call
 log = logging.getLogger("inferaudit.gateway.writer")
 
 
-def _lower_priority() -> None:
-    """Run the writer (and the DuckDB threads it starts) below the request path's priority."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
-
-
 class LedgerWriter:
     def __init__(self, ledger_path: str | Path | None, *, batch_rows: int = 2000, flush_s: float = 0.5,
                  max_rows: int = 100_000, spill_dir: str | Path | None = None):
@@ -101,7 +93,9 @@ class LedgerWriter:
     # -- writer thread -----------------------------------------------------------
 
     def _run(self) -> None:
-        _lower_priority()
+        # same OS priority as the request path: niced to 10, the writer fell more than a second behind
+        # when other jobs shared the 2 cores (past the crash-loss bound of docs/reliability.md), and the
+        # nice bought no measurable speed in bench/gateway_overhead.py
         while True:
             # wait for a full batch or the flush interval: writing every few rows would cost a
             # DuckDB merge each, on the same cores as the request path
