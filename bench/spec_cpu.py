@@ -11,16 +11,21 @@ hits all of them alike):
 - ``llama.cpp plain``: our llama.cpp backend under ``decode()``: the baseline the engine must beat;
 - ``llama-cpp-python``: the library's own ``Llama.generate`` (greedy), to show the baseline above is not slowed;
 - ``llama.cpp ngram`` (fixed K) and ``llama.cpp ngram adaptive``: our engine with the n-gram drafter;
+- ``llama.cpp ngram cost-aware``: the same drafter matching up to 32 tokens, under ``CostAwareK``: the
+  verify cost v(n) measured on the backend first, acceptance learnt per match length as the run goes
+  (one policy for all prompts, as a server would keep it; it first sees the tuning prompts unless ``--cold``),
+  a draft verified only where it is expected to pay;
 - ``hf generate`` and ``hf prompt-lookup``: transformers ``generate()``, plain and with
   ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation);
 - ``hf ngram``: our engine on the transformers backend (same model, same outputs as ``hf generate``),
   adaptive K up to the same maximum;
-- ``llama.cpp F32 plain`` and ``llama.cpp F32 ngram``: the llama.cpp backend on F32 weights
+- ``llama.cpp F32 plain`` and ``llama.cpp F32 ngram`` (fixed, adaptive, cost-aware): the llama.cpp backend on F32 weights
   requantized from the same GGUF (exactly the values transformers dequantizes) with an F32 KV
   cache, so its tokens are checked against ``hf generate``'s, not Q4_1's (``--no-f32`` leaves them out).
 
 K and the n-gram sizes of the llama.cpp engine are picked first on a tuning set disjoint from the
-measured prompts.
+measured prompts (``--k``/``--ngram`` and ``--k32``/``--ngram32`` give them instead).
+``--no-hf`` leaves out the transformers methods and ``--no-advisor`` the K sweep, for a shorter run.
 Speedups are ratios of output tokens/s, prompt processing included (end to end).
 Then, for K = 1..8, the advisor's predicted decode speedup (from per-position
 acceptance, the drafter's cost ratio c and the measured verify cost of K+1
@@ -36,20 +41,29 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import median
 from typing import Callable
 
 from inferaudit.speculative.advisor import expected_tokens_per_position
-from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, default_threads, requantize
+from inferaudit.speculative.backends.llamacpp import (
+    LlamaCppBackend,
+    default_threads,
+    requantize,
+)
 from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import KPolicy, SpecStats, speculate
 from inferaudit.speculative.model import load, smollm2_gguf
+from inferaudit.speculative.policy import (
+    CostAwareK,
+    measure_verify_cost,
+    verify_seconds,
+)
 from inferaudit.speculative.prompts import CLASSES, prompt_mix
 
 OUT = Path(__file__).parent / "out" / "spec_cpu"
 PLAIN_LC, PLAIN_HF, PLD_HF = "llama.cpp plain", "hf generate", "hf prompt-lookup"
 PLAIN_F32, NGRAM_F32, NGRAM_HF = "llama.cpp F32 plain", "llama.cpp F32 ngram adaptive", "hf ngram"
+COST_AWARE, COST_AWARE_F32 = "llama.cpp ngram cost-aware", "llama.cpp F32 ngram cost-aware"
 
 
 @dataclass
@@ -165,7 +179,8 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
     for r in runs:
         by[(r.method, r.cls)].append(r)
         by[(r.method, "all")].append(r)
-    reference = {m: (PLAIN_HF if same_as_hf(m) else PLAIN_LC) for m in order}  # whose tokens each must repeat
+    hf = PLAIN_HF if PLAIN_HF in order else PLAIN_F32  # without transformers (--no-hf), F32 repeats its own plain
+    reference = {m: (hf if same_as_hf(m) else PLAIN_LC) for m in order}  # whose tokens each must repeat
     own = {m: (PLAIN_F32 if "F32" in m else PLAIN_HF if m.startswith("hf") else PLAIN_LC) for m in order}  # same backend
     tokens_by = {(r.method, r.prompt): r.tokens for r in runs}
     summary, lines = {}, []
@@ -214,22 +229,6 @@ def per_position(runs: list[Run], method: str) -> list[str]:
     return lines
 
 
-def verify_costs(lc: LlamaCppBackend, prompt: list[int], n_max: int = 9, reps: int = 15) -> dict[int, float]:
-    """Seconds of one ``feed`` of n tokens (all logits) after ``prompt``: the verify pass of K = n - 1 drafts."""
-    lc.reset()
-    lc.feed(prompt, logits_from=len(prompt))
-    cost = {}
-    for n in range(1, n_max + 1):
-        times = []
-        for _ in range(reps):
-            start = time.perf_counter()
-            lc.feed(prompt[-n:])
-            times.append(time.perf_counter() - start)
-            lc.trim(len(prompt))
-        cost[n] = median(times)
-    return cost
-
-
 def prefill_seconds(lc: LlamaCppBackend, ids: list[int]) -> float:
     times = []
     for _ in range(2):
@@ -246,7 +245,7 @@ def advisor_check(m: Methods, prompts, ids, ngram: tuple[int, int], k_max: int =
     runs = run_all(prompts, ids, sweep, "advisor sweep")  # plain again, interleaved: load drift hits every K alike
     prefill = {p.id: prefill_seconds(m.lc, ids[p.id]) for p in prompts}
     mean_len = sorted(prompts, key=lambda p: len(ids[p.id]))[len(prompts) // 2]
-    v = verify_costs(m.lc, ids[mean_len.id], k_max + 1)
+    v = verify_seconds(m.lc, ids[mean_len.id], k_max + 1, reps=15)
     t1 = v[1]
     decode_plain = sum(r.seconds - prefill[r.prompt] for r in runs if r.method == "plain")
     # acceptance per position from the K = k_max run, over every target pass (a step with no n-gram
@@ -279,13 +278,25 @@ def advisor_check(m: Methods, prompts, ids, ngram: tuple[int, int], k_max: int =
     return lines, {"verify_cost": v, "c": c, "conditional_acceptance": cond, "table": table}
 
 
-def targets(summary: dict, fixed: str, adaptive: str) -> list[str]:
+def cost_aware_lines(policies: dict[str, CostAwareK]) -> list[str]:
+    """What each cost-aware policy measured and learnt: v(n), and per match length the drafts verified and declined."""
+    lines = []
+    for name, policy in policies.items():
+        lines.append(f"{name}: verify cost v(n) " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))
+        lines.append(f"  {'match':>6} {'verified':>8} {'declined':>8}  acceptance per position (learnt)")
+        lines += [f"  {row['match']:>6} {row['verified']:>8} {row['declined']:>8}  " + " ".join(f"{a:.2f}" for a in row["acceptance"])
+                  for row in policy.summary() if row["verified"] or row["declined"]]
+    return lines
+
+
+def targets(summary: dict, ours: list[str]) -> list[str]:
+    """Each target of the issue, met or not; ``ours``: the engine's methods on the shipped Q4_1 weights."""
     def vs(cls, method, baseline):
         row = summary.get(f"{cls}/{method}")
         return 0.0 if row is None else row["speedup"].get(baseline, 0.0)
 
     def q41(cls):  # the engine on the shipped Q4_1 weights against llama.cpp's plain decoding of them
-        return max(vs(cls, m, PLAIN_LC) for m in (fixed, adaptive))
+        return max(vs(cls, m, PLAIN_LC) for m in ours)
 
     def f32(cls, baseline=None):  # the engine on F32 weights (fixed and adaptive K): speedups over baseline, or own plain
         rows = [row for key, row in summary.items() if key.startswith(f"{cls}/llama.cpp F32 ngram")]
@@ -312,14 +323,15 @@ def targets(summary: dict, fixed: str, adaptive: str) -> list[str]:
     # the PLD target asks for the same outputs: a method counts only if every prompt gave hf generate's tokens
     for method in (NGRAM_HF, *sorted({key.split("/", 1)[1] for key in summary if key.startswith("all/llama.cpp F32 ngram")})):
         row = summary.get(f"all/{method}")
-        if row is None:
+        if row is None or PLD_HF not in row["speedup"]:
             continue
         got, (n_same, n) = row["speedup"][PLD_HF], row["identical"]
         lines.append(f"  {'met    ' if same(method) and got >= 1.25 else 'NOT met'} our engine ({method}) >= 1.25x hf prompt-lookup "
                      f"with the same outputs: {got:.2f}x, hf generate's tokens on {n_same} of {n} prompts")
     same_q41, total = summary.get("across_backends_identical", (0, 0))
-    lines.append(f"  (llama.cpp Q4_1 ngram: {max(vs('all', m, PLD_HF) for m in (fixed, adaptive)):.2f}x hf prompt-lookup, "
-                 f"but hf generate's tokens on only {same_q41} of {total} prompts, so it does not count)")
+    if total:
+        lines.append(f"  (llama.cpp Q4_1 ngram: {max(vs('all', m, PLD_HF) for m in ours):.2f}x hf prompt-lookup, "
+                     f"but hf generate's tokens on only {same_q41} of {total} prompts, so it does not count)")
     return lines
 
 
@@ -335,6 +347,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help=f"llama.cpp threads [default: {default_threads()}]")
     parser.add_argument("--no-f32", dest="f32", action="store_false",
                         help="leave out the llama.cpp F32 methods (F32 weights requantized from the GGUF, F32 KV cache)")
+    parser.add_argument("--k32", type=int, help="skip the F32 tuning: fixed K (with --ngram32)")
+    parser.add_argument("--ngram32", type=int, nargs=2, metavar=("LONGEST", "SHORTEST"), help="skip the F32 tuning: n-gram sizes")
+    parser.add_argument("--no-hf", dest="hf", action="store_false", help="leave out the transformers methods")
+    parser.add_argument("--no-advisor", dest="advisor", action="store_false", help="leave out the advisor's K = 1..8 sweep")
+    parser.add_argument("--cold", dest="warm", action="store_false",
+                        help="measure the cost-aware policies from scratch (by default they first learn on the tuning prompts)")
     parser.add_argument("--quick", action="store_true", help="2 prompts per class, 96 tokens: a smoke run")
     args = parser.parse_args()
     if args.quick:
@@ -361,36 +379,54 @@ def main() -> None:
         k, ngram, tuning_lines = tune(m, tuning, ids)
     print("\n".join(tuning_lines), flush=True)
     fixed, adaptive = f"llama.cpp ngram K={k}", "llama.cpp ngram adaptive"
+    calibration = ids[sorted(prompts, key=lambda p: len(ids[p.id]))[len(prompts) // 2].id]  # a median-length prompt
+    policies = {COST_AWARE: CostAwareK(measure_verify_cost(lc, calibration, reps=15))}
     methods: dict[str, Method] = {
         PLAIN_LC: m.lc_plain,
         "llama-cpp-python": m.lib_plain,
         fixed: m.spec(lc, ngram, KPolicy(k=k)),
         adaptive: m.spec(lc, ngram, KPolicy(k=k, adaptive=True, k_max=2 * k)),
-        PLAIN_HF: m.hf_generate(),
-        PLD_HF: m.hf_generate(args.hf_k),
-        NGRAM_HF: m.spec(m.hf, ngram, KPolicy(k=min(k, args.hf_k), adaptive=True, k_max=args.hf_k)),
+        COST_AWARE: m.spec(lc, (32, ngram[1]), policies[COST_AWARE]),
     }
+    if args.hf:
+        methods.update({
+            PLAIN_HF: m.hf_generate(),
+            PLD_HF: m.hf_generate(args.hf_k),
+            NGRAM_HF: m.spec(m.hf, ngram, KPolicy(k=min(k, args.hf_k), adaptive=True, k_max=args.hf_k)),
+        })
     if args.f32:  # beside transformers: same weights, same float width, so the same tokens are expected
         shipped = smollm2_gguf()
         f32 = LlamaCppBackend(requantize(shipped, "F32", OUT), n_threads=args.threads, kv_type="f32")
         timed(m.plain(f32), "warm-up f32", prompts[0], ids[prompts[0].id])
         # its own tuning: an F32 verify pass costs less per extra token than Q4_1's (spec_verify_cost.py), so K may be larger
-        k32, ngram32, lines32 = tune(m, tuning, ids, ks=(4, 6, 8), backend=f32)
+        if args.k32 and args.ngram32:
+            k32, ngram32, lines32 = args.k32, tuple(args.ngram32), [f"K={args.k32}, n-gram {args.ngram32} (given)"]
+        else:
+            k32, ngram32, lines32 = tune(m, tuning, ids, ks=(4, 6, 8), backend=f32)
         tuning_lines += ["F32 " + line for line in lines32]
+        policies[COST_AWARE_F32] = CostAwareK(measure_verify_cost(f32, calibration, reps=15))
         methods[PLAIN_F32] = m.plain(f32)
         methods[f"llama.cpp F32 ngram K={k32}"] = m.spec(f32, ngram32, KPolicy(k=k32))
         methods[NGRAM_F32] = m.spec(f32, ngram32, KPolicy(k=k32, adaptive=True, k_max=2 * k32))
+        methods[COST_AWARE_F32] = m.spec(f32, (32, ngram32[1]), policies[COST_AWARE_F32])
+    if args.warm:  # the cost-aware policies learn acceptance from traffic: give them the tuning prompts first, as a server has seen some
+        run_all(tuning, ids, {name: methods[name] for name in policies}, "cost-aware warm-up")
     runs = run_all(prompts, ids, methods, "measure")
     table, summary = summarize(runs, list(methods))
-    sweep_prompts = [p for cls in CLASSES for p in [q for q in prompts if q.cls == cls][:args.sweep_per_class]]
-    advisor_lines, advisor = advisor_check(m, sweep_prompts, ids, ngram)
+    advisor_lines, advisor = [], {}
+    if args.advisor:
+        sweep_prompts = [p for cls in CLASSES for p in [q for q in prompts if q.cls == cls][:args.sweep_per_class]]
+        advisor_lines, advisor = advisor_check(m, sweep_prompts, ids, ngram)
     report = [*header, f"n-gram sizes {ngram[0]}..{ngram[1]}, K={k} (adaptive: start {k}, max {2 * k}); "
               f"hf prompt-lookup: prompt_lookup_num_tokens={args.hf_k}; hf ngram: adaptive, start {min(k, args.hf_k)}, max {args.hf_k}"
               + (f"; llama.cpp F32: n-gram sizes {ngram32[0]}..{ngram32[1]}, K={k32} (adaptive: start {k32}, max {2 * k32})" if args.f32 else ""), *tuning_lines, *table, "",
-              *per_position(runs, fixed), "", *advisor_lines, "", *targets(summary, fixed, adaptive),
+              *per_position(runs, fixed), "", *cost_aware_lines(policies), "", *advisor_lines, "",
+              *targets(summary, [fixed, adaptive, COST_AWARE]),
               f"load {os.getloadavg()[0]:.2f} at the end"]
     (OUT / "table.txt").write_text("\n".join(report) + "\n")
     (OUT / "results.json").write_text(json.dumps({"summary": summary, "advisor": advisor, "k": k, "ngram": ngram,
+                                                  "cost_aware": {name: {"verify_cost": p.verify_cost, "buckets": p.summary()}
+                                                                 for name, p in policies.items()},
                                                   "runs": [asdict(r) for r in runs]}, indent=1))
     print("\n".join(report))
 

@@ -27,12 +27,13 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from spec_cpu import verify_costs  # noqa: E402
-
-from inferaudit.speculative.backends.llamacpp import LlamaCppBackend, default_threads, requantize  # noqa: E402
-from inferaudit.speculative.model import smollm2_gguf  # noqa: E402
+from inferaudit.speculative.backends.llamacpp import (
+    LlamaCppBackend,
+    default_threads,
+    requantize,
+)
+from inferaudit.speculative.model import smollm2_gguf
+from inferaudit.speculative.policy import verify_seconds
 
 OUT = Path(__file__).parent / "out" / "spec_verify_cost"
 REQUANTIZED = ("Q4_0", "Q8_0", "F16", "F32")
@@ -50,7 +51,7 @@ def measure(path: Path, threads: int, reps: int, kv_type: str = "f16") -> dict:
         single = torch.cat([backend.feed([t]) for t in probe])
         backend.trim(len(prompt))
         batched = backend.feed(probe)
-        seconds = verify_costs(backend, prompt, n_max=9, reps=reps)
+        seconds = verify_seconds(backend, prompt, n_max=9, reps=reps)
     finally:
         backend.close()
     v = {n: s / seconds[1] for n, s in seconds.items()}

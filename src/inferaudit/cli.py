@@ -279,6 +279,9 @@ def serve_model(
     draft: str = typer.Option("none", "--draft", help="none | ngram[:MAX[:MIN]] (prompt lookup over n-grams of MIN..MAX tokens; default 3:1) | early-exit:L (the target's first L layers)"),
     k: int = typer.Option(4, "--k", help="Draft tokens per step"),
     adaptive: bool = typer.Option(False, "--adaptive-k", help="Grow K after full acceptance, shrink after rejection"),
+    cost_aware: bool = typer.Option(False, "--cost-aware", help="Verify only the drafts expected to pay for their verify"
+                                    " pass (up to K): the target's verify cost is measured at start, acceptance per n-gram"
+                                    " match length is learnt from the traffic"),
     backend: str = typer.Option("auto", "--backend", help="Target backend: transformers | llama.cpp | auto"
                                 " (llama.cpp when llama-cpp-python is installed: its quantized CPU kernels are ~5x faster)"),
     kv_type: str = typer.Option("f16", "--kv-type", help="llama.cpp's KV cache: f16 | f32 (with an F32 GGUF: the tokens"
@@ -289,6 +292,7 @@ def serve_model(
     from .speculative.drafters import EarlyExitDrafter, NGramDrafter
     from .speculative.engine import KPolicy
     from .speculative.model import ModelUnavailable, load
+    from .speculative.policy import CostAwareK, measure_verify_cost
     from .speculative.server import serve
 
     kind, _, arg = draft.partition(":")
@@ -297,6 +301,10 @@ def serve_model(
             or (kind == "ngram" and arg and not (sizes and len(sizes) <= 2 and 1 <= sizes[-1] <= sizes[0]))):
         err.print(f"[red]error:[/] --draft {draft!r}: use none, ngram[:MAX[:MIN]] (n-gram sizes, 1 <= MIN <= MAX) "
                   "or early-exit:L")
+        raise typer.Exit(2)
+    if not 1 <= k <= 32 or (cost_aware and adaptive):
+        err.print(f"[red]error:[/] --k {k}: use 1..32" if not 1 <= k <= 32 else "[red]error:[/] --cost-aware and --adaptive-k "
+                  "are two ways of choosing K: pick one")
         raise typer.Exit(2)
     if backend == "auto":
         backend = "llama.cpp" if _has("llama_cpp") else "transformers"
@@ -320,8 +328,21 @@ def serve_model(
         drafter = NGramDrafter(*(sizes or [3]))  # vLLM's prompt_lookup_max / prompt_lookup_min
     elif kind == "early-exit":
         drafter = EarlyExitDrafter(loaded.model, int(arg))
-    err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, K={k})" if drafter else ""))
-    serve(loaded, host, port, drafter, KPolicy(k=k, adaptive=adaptive), target)
+    policy = KPolicy(k=k, adaptive=adaptive)
+    if cost_aware and drafter:
+        calibration = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
+        policy = CostAwareK(measure_verify_cost(target or loaded.backend(), calibration, n_max=k + 1), k_max=k)
+        err.print("verify cost v(n) measured: " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))
+    mode = "cost-aware, K up to " if cost_aware else "adaptive, K from " if adaptive else "K="
+    err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, {mode}{k})" if drafter else ""))
+    serve(loaded, host, port, drafter, policy, target)
+
+
+# a fixed prompt of ~100 tokens for measuring the target's verify cost at start
+CALIBRATION_TEXT = ("Summarise the following in two sentences. Speculative decoding lets a cheap drafter propose several "
+                    "tokens that the target model checks in a single forward pass; accepted tokens are kept and the "
+                    "first rejected one is replaced by the target's own choice, so the output is unchanged. How much "
+                    "it saves depends on how often drafts are accepted and on what a pass over several tokens costs.")
 
 
 spec_app = typer.Typer(help="Speculative decoding: server benchmark, acceptance alerts, advice.", no_args_is_help=True)

@@ -178,6 +178,13 @@ def test_serve_model_refuses_a_draft_it_cannot_build_before_loading_anything(dra
     assert result.exit_code == 2 and "ngram[:MAX[:MIN]]" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize(("args", "message"), [(["--k", "0"], "use 1..32"), (["--k", "33"], "use 1..32"),
+                                               (["--cost-aware", "--adaptive-k"], "pick one")])
+def test_serve_model_refuses_a_k_policy_it_cannot_apply_before_loading_anything(args, message):
+    result = CliRunner().invoke(app, ["serve-model", "--draft", "ngram", "--port", "1", *args])
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
+
+
 def test_ngram_sizes_are_vllms_prompt_lookup_max_and_min():
     from inferaudit.speculative.drafters import NGramDrafter
 

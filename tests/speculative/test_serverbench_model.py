@@ -11,6 +11,7 @@ from inferaudit.cli import app
 from inferaudit.ledger import Ledger
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import KPolicy
+from inferaudit.speculative.policy import CostAwareK, measure_verify_cost
 from inferaudit.speculative.server import ModelServer
 from inferaudit.testing.app_thread import AppThread
 
@@ -20,9 +21,12 @@ pytestmark = pytest.mark.model
 def test_spec_bench_reads_serve_models_counters_and_outputs_match(smollm2, tmp_path):
     plain = ModelServer(smollm2).app()
     ngram = ModelServer(smollm2, NGramDrafter(3), KPolicy(k=5)).app()
-    with AppThread(plain) as base, AppThread(ngram) as spec:
+    calibration = smollm2.chat_ids([{"role": "user", "content": "Count from one to twenty, in words, one per line."}])
+    cost_aware = ModelServer(smollm2, NGramDrafter(32, 3), CostAwareK(measure_verify_cost(smollm2.backend(), calibration, 6, 3))).app()
+    with AppThread(plain) as base, AppThread(ngram) as spec, AppThread(cost_aware) as cost:
         result = CliRunner().invoke(app, [
             "spec", "bench", "--endpoint", f"plain={base.url}", "--endpoint", f"ngram={spec.url}/v1",
+            "--endpoint", f"cost-aware={cost.url}/v1",
             "--model", "smollm2-135m-instruct", "--per-class", "1", "--max-tokens", "48",
             "--out", str(tmp_path), "--ledger", str(tmp_path / "bench.duckdb")])
     assert result.exit_code == 0, result.output
@@ -38,6 +42,7 @@ def test_spec_bench_reads_serve_models_counters_and_outputs_match(smollm2, tmp_p
         assert spec_row["compared"] == 1 and spec_row["mismatches"] == []  # greedy: token-identical output
         assert spec_row["output_tokens"] == base_row["output_tokens"]
         assert spec_row["metrics_note"] == "no /metrics (HTTP 404)" and spec_row["spec_metrics"] is None
+        assert rows["cost-aware", cls]["compared"] == 1 and rows["cost-aware", cls]["mismatches"] == []
     # the edit class copies its input: the n-gram drafter gets long accepted runs there
     assert rows["ngram", "edit"]["spec_requests"]["mean_acceptance_length"] > 1.5
     with Ledger(tmp_path / "bench.duckdb", read_only=True) as ledger:

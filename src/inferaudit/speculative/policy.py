@@ -151,13 +151,13 @@ class CostAwareK:
         return out
 
 
-def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> list[float]:
-    """v(n) for n = 1..n_max: the median time of one ``feed`` of n tokens after ``prompt``, over one token's."""
+def verify_seconds(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> dict[int, float]:
+    """Median seconds of one ``feed`` of n tokens (all logits) after ``prompt``, n = 1..n_max: a pass verifying n - 1 drafts."""
     if len(prompt) < n_max + 1:
         raise ValueError(f"the calibration prompt needs more than {n_max} tokens")
     backend.reset()
     backend.feed(prompt, logits_from=len(prompt))
-    seconds = []
+    seconds = {}
     for n in range(1, n_max + 1):
         times = []
         for _ in range(reps):
@@ -165,6 +165,12 @@ def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: i
             backend.feed(prompt[-n:])
             times.append(time.perf_counter() - start)
             backend.trim(len(prompt))
-        seconds.append(median(times))
+        seconds[n] = median(times)
     backend.reset()
-    return [s / seconds[0] for s in seconds]
+    return seconds
+
+
+def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> list[float]:
+    """``CostAwareK``'s ``verify_cost``: v(n) = the time of a feed of n tokens over one token's, n = 1..n_max."""
+    seconds = verify_seconds(backend, prompt, n_max, reps)
+    return [seconds[n] / seconds[1] for n in range(1, n_max + 1)]
