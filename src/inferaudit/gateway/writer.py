@@ -28,7 +28,7 @@ import orjson
 
 from ..ledger import Ledger, LedgerError
 from ..ledger.postgres import PostgresLedger, is_postgres
-from ..ledger.staging import call_row, load_new_calls
+from ..ledger.staging import call_row, load_new_calls, stage_path
 from ..usage import Call
 
 log = logging.getLogger("inferaudit.gateway.writer")
@@ -128,7 +128,7 @@ class LedgerWriter:
     def _write(self, batch: list[bytes]) -> None:
         stage = Path(tempfile.mkdtemp(prefix="inferaudit-batch-"))
         try:
-            staged = stage / "calls-gw.ndjson"  # the staging layout imports use (ledger.staging)
+            staged = stage_path(stage, "calls", "gw")
             staged.write_bytes(b"".join(batch))
             if not self._load(stage):
                 self._keep(staged, len(batch))

@@ -98,8 +98,13 @@ _ROUTES = {Call: ("calls", call_row), Run: ("runs", run_row), Event: ("events", 
            Published: ("published", published_row), Problem: ("problems", problem_row)}
 
 
+def stage_path(directory: Path, table: str, tag: str) -> Path:
+    """The staging file of ``table`` written by ``tag``: ``<table>-<tag>.ndjson``, the name ``load_staged`` reads."""
+    return directory / f"{table}-{tag}.ndjson"
+
+
 class StageWriter:
-    """Appends records to one staging file per table, named ``<table>-<tag>.ndjson``."""
+    """Appends records to one staging file per table (``stage_path``)."""
 
     def __init__(self, directory: Path, tag: str):
         self.directory = directory
@@ -117,7 +122,7 @@ class StageWriter:
     def _write(self, table: str, row: dict[str, Any]) -> None:
         fh = self._files.get(table)
         if fh is None:
-            fh = self._files[table] = open(self.directory / f"{table}-{self.tag}.ndjson", "wb")
+            fh = self._files[table] = open(stage_path(self.directory, table, self.tag), "wb")
         fh.write(orjson.dumps(row))
         fh.write(b"\n")
         self.counts[table] += 1
