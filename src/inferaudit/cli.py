@@ -271,6 +271,13 @@ def serve(
                 loop="uvloop" if _has("uvloop") else "asyncio")
 
 
+# a fixed prompt of ~100 tokens for measuring the target's verify cost at start
+CALIBRATION_TEXT = ("Summarise the following in two sentences. Speculative decoding lets a cheap drafter propose several "
+                    "tokens that the target model checks in a single forward pass; accepted tokens are kept and the "
+                    "first rejected one is replaced by the target's own choice, so the output is unchanged. How much "
+                    "it saves depends on how often drafts are accepted and on what a pass over several tokens costs.")
+
+
 @app.command(name="serve-model")
 def serve_model(
     host: str = typer.Option("127.0.0.1", "--host"),
@@ -336,13 +343,6 @@ def serve_model(
     mode = "cost-aware, K up to " if cost_aware else "adaptive, K from " if adaptive else "K="
     err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, {mode}{k})" if drafter else ""))
     serve(loaded, host, port, drafter, policy, target)
-
-
-# a fixed prompt of ~100 tokens for measuring the target's verify cost at start
-CALIBRATION_TEXT = ("Summarise the following in two sentences. Speculative decoding lets a cheap drafter propose several "
-                    "tokens that the target model checks in a single forward pass; accepted tokens are kept and the "
-                    "first rejected one is replaced by the target's own choice, so the output is unchanged. How much "
-                    "it saves depends on how often drafts are accepted and on what a pass over several tokens costs.")
 
 
 spec_app = typer.Typer(help="Speculative decoding: server benchmark, acceptance alerts, advice.", no_args_is_help=True)

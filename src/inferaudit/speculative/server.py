@@ -24,8 +24,9 @@ from aiohttp import web
 from .backends import Backend
 from .decode import Sampling, decode
 from .drafters import Drafter
-from .engine import KPolicy, SpecStats, speculate
+from .engine import DEFAULT_POLICY, SpecStats, speculate
 from .model import LoadedModel
+from .policy import Policy
 
 JSON = "application/json"
 
@@ -36,7 +37,7 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> we
 
 
 class ModelServer:
-    def __init__(self, loaded: LoadedModel, drafter: Drafter | None = None, policy: KPolicy = KPolicy(),
+    def __init__(self, loaded: LoadedModel, drafter: Drafter | None = None, policy: Policy = DEFAULT_POLICY,
                  target: Backend | None = None):
         self.loaded = loaded
         self.target = target or loaded.backend()
@@ -161,5 +162,5 @@ def _plain(message: dict[str, Any]) -> dict[str, str]:
 
 
 def serve(loaded: LoadedModel, host: str = "127.0.0.1", port: int = 8000, drafter: Drafter | None = None,
-          policy: KPolicy = KPolicy(), target: Backend | None = None) -> None:
+          policy: Policy = DEFAULT_POLICY, target: Backend | None = None) -> None:
     web.run_app(ModelServer(loaded, drafter, policy, target).app(), host=host, port=port, print=None, access_log=None)
