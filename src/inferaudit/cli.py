@@ -309,9 +309,12 @@ def serve_model(
         err.print(f"[red]error:[/] --draft {draft!r}: use none, ngram[:MAX[:MIN]] (n-gram sizes, 1 <= MIN <= MAX) "
                   "or early-exit:L")
         raise typer.Exit(2)
-    if not 1 <= k <= 32 or (cost_aware and adaptive):
-        err.print(f"[red]error:[/] --k {k}: use 1..32" if not 1 <= k <= 32 else "[red]error:[/] --cost-aware and --adaptive-k "
-                  "are two ways of choosing K: pick one")
+    policy_error = (f"--k {k}: use 1..32" if not 1 <= k <= 32
+                    else "--cost-aware and --adaptive-k are two ways of choosing K: pick one" if cost_aware and adaptive
+                    else "--cost-aware and --adaptive-k need a drafter (--draft ngram or early-exit:L)"
+                    if (cost_aware or adaptive) and kind == "none" else None)
+    if policy_error:
+        err.print(f"[red]error:[/] {policy_error}")
         raise typer.Exit(2)
     if backend == "auto":
         backend = "llama.cpp" if _has("llama_cpp") else "transformers"
@@ -336,7 +339,7 @@ def serve_model(
     elif kind == "early-exit":
         drafter = EarlyExitDrafter(loaded.model, int(arg))
     policy = KPolicy(k=k, adaptive=adaptive)
-    if cost_aware and drafter:
+    if cost_aware:
         calibration = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
         policy = CostAwareK(measure_verify_cost(target or loaded.backend(), calibration, n_max=k + 1), k_max=k)
         err.print("verify cost v(n) measured: " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))

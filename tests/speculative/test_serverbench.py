@@ -179,7 +179,9 @@ def test_serve_model_refuses_a_draft_it_cannot_build_before_loading_anything(dra
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--k", "0"], "use 1..32"), (["--k", "33"], "use 1..32"),
-                                               (["--cost-aware", "--adaptive-k"], "pick one")])
+                                               (["--cost-aware", "--adaptive-k"], "pick one"),
+                                               (["--draft", "none", "--cost-aware"], "need a drafter"),
+                                               (["--draft", "none", "--adaptive-k"], "need a drafter")])
 def test_serve_model_refuses_a_k_policy_it_cannot_apply_before_loading_anything(args, message):
     result = CliRunner().invoke(app, ["serve-model", "--draft", "ngram", "--port", "1", *args])
     assert result.exit_code == 2 and message in " ".join(result.output.split())
