@@ -339,9 +339,10 @@ def serve_model(
     elif kind == "early-exit":
         drafter = EarlyExitDrafter(loaded.model, int(arg))
     policy = KPolicy(k=k, adaptive=adaptive)
-    if cost_aware:
+    if cost_aware:  # measured on the very backend that will serve
+        target = target or loaded.backend()
         calibration = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
-        policy = CostAwareK(measure_verify_cost(target or loaded.backend(), calibration, n_max=k + 1), k_max=k)
+        policy = CostAwareK(measure_verify_cost(target, calibration, n_max=k + 1), k_max=k)
         err.print("verify cost v(n) measured: " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))
     mode = "cost-aware, K up to " if cost_aware else "adaptive, K from " if adaptive else "K="
     err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, {mode}{k})" if drafter else ""))

@@ -82,8 +82,7 @@ class CostAwareK:
     explore_every: int = 16
     _drafted: list[list[int]] = field(init=False, repr=False)
     _accepted: list[list[int]] = field(init=False, repr=False)
-    _declined: list[int] = field(init=False, repr=False)
-    _unpaid: list[int] = field(init=False, repr=False)
+    _unpaid: list[int] = field(init=False, repr=False)  # drafts per bucket that no k made pay (declined or explored)
 
     def __post_init__(self) -> None:
         if len(self.verify_cost) < 2 or self.verify_cost[0] <= 0:
@@ -97,7 +96,7 @@ class CostAwareK:
         size = len(self.buckets) + 1
         self._drafted = [[0] * self.k_max for _ in range(size)]
         self._accepted = [[0] * self.k_max for _ in range(size)]
-        self._declined, self._unpaid = [0] * size, [0] * size
+        self._unpaid = [0] * size
 
     @property
     def k(self) -> int:
@@ -128,7 +127,6 @@ class CostAwareK:
         self._unpaid[bucket] += 1
         if self._unpaid[bucket] % self.explore_every == 0:
             return best_k  # tried anyway, so that the estimate can recover
-        self._declined[bucket] += 1
         return 0
 
     def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None) -> int:
@@ -144,9 +142,13 @@ class CostAwareK:
         edges = [0, *self.buckets]
         out = []
         for b, lo in enumerate(edges):
-            hi = edges[b + 1] - 1 if b + 1 < len(edges) else None
-            out.append({"match": f"{lo}-{hi}" if hi is not None and hi != lo else (f"{lo}+" if hi is None else str(lo)),
-                        "verified": self._drafted[b][0], "declined": self._declined[b],
+            if b + 1 == len(edges):
+                label = f"{lo}+"
+            else:
+                hi = edges[b + 1] - 1
+                label = str(lo) if hi == lo else f"{lo}-{hi}"
+            unpaid = self._unpaid[b]
+            out.append({"match": label, "verified": self._drafted[b][0], "declined": unpaid - unpaid // self.explore_every,
                         "acceptance": [round(a, 3) for a in self.acceptance(b)]})
         return out
 
