@@ -68,3 +68,18 @@ def test_a_batch_holding_a_known_call_id_keeps_the_known_row_and_writes_the_rest
         rows = opened.con.execute("SELECT call_id, input FROM calls ORDER BY call_id").fetchall()
     assert rows == [("gateway:test-0", 0), ("gateway:test-1", 1), ("gateway:test-2", 2)]
     assert again.written == 3 and again.spilled == 0
+
+
+def test_the_gateway_config_takes_the_loader_nice_value_and_refuses_a_bad_one(tmp_path):
+    import pytest
+
+    from inferaudit.gateway.config import ConfigError, GatewayConfig
+
+    base = "providers: {openai: {base_url: 'http://127.0.0.1:9', protocol: openai-chat}}\n"
+    (tmp_path / "ok.yaml").write_text(base + "ledger_loader_nice: 3\n")
+    assert GatewayConfig.load(tmp_path / "ok.yaml").ledger_loader_nice == 3
+    (tmp_path / "default.yaml").write_text(base)
+    assert GatewayConfig.load(tmp_path / "default.yaml").ledger_loader_nice == 10
+    (tmp_path / "bad.yaml").write_text(base + "ledger_loader_nice: 25\n")
+    with pytest.raises(ConfigError, match="ledger_loader_nice must be a whole number from 0 to 19, not 25"):
+        GatewayConfig.load(tmp_path / "bad.yaml")

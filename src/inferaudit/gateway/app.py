@@ -41,7 +41,7 @@ class Gateway:
         self.config = config
         self.writer = writer or LedgerWriter(config.ledger, batch_rows=config.ledger_batch_rows,
                                              flush_s=config.ledger_flush_s, max_rows=config.ledger_queue_rows,
-                                             spill_dir=config.spill_dir)
+                                             spill_dir=config.spill_dir, loader_nice=config.ledger_loader_nice)
         self.book = book or PriceBook.load()
         self.metrics = Metrics()
         self.spans = SpanExporter()

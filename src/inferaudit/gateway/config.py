@@ -110,6 +110,8 @@ class GatewayConfig:
     ledger_flush_s: float = 0.5
     """Longest a finished call's row waits in memory before it is written (what a kill -9 can lose)."""
     ledger_queue_rows: int = 100_000
+    ledger_loader_nice: int = 10
+    """Added to the nice value of the process that writes the ledger: a write yields the core to a request."""
     spill_dir: str | None = None
     """Where ledger rows wait while the database is unavailable (default: next to the ledger)."""
     budgets: tuple[Budget, ...] = ()
@@ -134,7 +136,7 @@ class GatewayConfig:
             raise ConfigError(f"{where}: expected a mapping at the top level")
         known = {"listen", "ledger", "providers", "models", "default_providers", "keys", "timeouts", "retry",
                  "routing", "store_bodies", "max_body_bytes", "ledger_batch_rows", "ledger_flush_s",
-                 "ledger_queue_rows", "spill_dir", "budgets"}
+                 "ledger_queue_rows", "ledger_loader_nice", "spill_dir", "budgets"}
         unknown = set(doc) - known
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
@@ -168,6 +170,7 @@ class GatewayConfig:
             ledger_batch_rows=int(doc.get("ledger_batch_rows", cls.ledger_batch_rows)),
             ledger_flush_s=float(doc.get("ledger_flush_s", cls.ledger_flush_s)),
             ledger_queue_rows=int(doc.get("ledger_queue_rows", 100_000)),
+            ledger_loader_nice=_nice(where, doc.get("ledger_loader_nice", cls.ledger_loader_nice)),
             spill_dir=doc.get("spill_dir"),
             budgets=parse_budgets(where, doc.get("budgets")),
         )
@@ -175,6 +178,12 @@ class GatewayConfig:
     def secrets(self) -> list[str]:
         """Every key the gateway holds: what must never appear in its output."""
         return [p.api_key for p in self.providers.values() if p.api_key] + [k.key for k in self.keys]
+
+
+def _nice(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 19:
+        raise ConfigError(f"{where}: ledger_loader_nice must be a whole number from 0 to 19, not {value!r}")
+    return value
 
 
 def _secret(where: str, spec: dict[str, Any], field_name: str) -> str | None:

@@ -23,20 +23,21 @@ import uuid
 from collections import deque
 from pathlib import Path
 
-import duckdb
 import orjson
 
-from ..ledger import Ledger, LedgerError
-from ..ledger.postgres import PostgresLedger, is_postgres
-from ..ledger.staging import call_row, load_new_calls, stage_path
+from ..ledger import LedgerError, default_path
+from ..ledger.loader import LoaderProcess, LocalLoader
+from ..ledger.postgres import is_postgres
+from ..ledger.staging import call_row, stage_path
 from ..usage import Call
 
 log = logging.getLogger("inferaudit.gateway.writer")
 
 
+
 class LedgerWriter:
     def __init__(self, ledger_path: str | Path | None, *, batch_rows: int = 2000, flush_s: float = 0.5,
-                 max_rows: int = 100_000, spill_dir: str | Path | None = None):
+                 max_rows: int = 100_000, spill_dir: str | Path | None = None, loader_nice: int = 10):
         self.ledger_path = ledger_path
         self.batch_rows = batch_rows
         self.flush_s = flush_s
@@ -48,7 +49,10 @@ class LedgerWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferaudit-ledger-writer", daemon=True)
-        self._ledger: _DuckSink | _PostgresSink | None = None
+        # the database writes run in a loader process (see ledger/loader.py: in this one they would
+        # stall the event loop); an in-memory ledger can only be written from here
+        memory = str(ledger_path) == ":memory:"
+        self._loader = LocalLoader(ledger_path) if memory else LoaderProcess(ledger_path or default_path(), nice=loader_nice)
         self.written = 0
         self.spilled = 0
 
@@ -82,9 +86,7 @@ class LedgerWriter:
         if self._queue:  # the thread could not finish in time: nothing may be lost
             self._spill_rows(list(self._queue))
             self._queue.clear()
-        if self._ledger is not None:
-            self._ledger.close()
-            self._ledger = None
+        self._loader.close()
 
     @property
     def pending(self) -> int:
@@ -116,15 +118,6 @@ class LedgerWriter:
     def _take_batch(self) -> list[bytes]:
         return [self._queue.popleft() for _ in range(min(self.batch_rows, len(self._queue)))]
 
-    def _open(self):
-        if self._ledger is None:
-            try:
-                self._ledger = _PostgresSink(self.ledger_path) if is_postgres(self.ledger_path) else _DuckSink(self.ledger_path)
-            except LedgerError as exc:
-                log.warning("ledger unavailable, spilling rows: %s", exc)
-                return None
-        return self._ledger
-
     def _write(self, batch: list[bytes]) -> None:
         stage = Path(tempfile.mkdtemp(prefix="inferaudit-batch-"))
         try:
@@ -138,19 +131,11 @@ class LedgerWriter:
             shutil.rmtree(stage, ignore_errors=True)
 
     def _load(self, stage: Path) -> bool:
-        sink = self._open()
-        if sink is None:
-            return False
         try:
-            sink.load(stage)
+            self._loader.load(stage)
             return True
-        except Exception as exc:  # the database went away mid-write: keep the rows, reopen later
+        except LedgerError as exc:  # the database is unavailable or went away mid-write: keep the rows
             log.warning("ledger write failed, spilling rows: %s", exc)
-            try:
-                sink.close()
-            except Exception:
-                pass
-            self._ledger = None
             return False
 
     def _spill_path(self) -> Path:
@@ -183,61 +168,3 @@ class LedgerWriter:
                 spilled.unlink(missing_ok=True)  # another replica sharing the folder may have replayed it too
             finally:
                 shutil.rmtree(stage, ignore_errors=True)
-
-
-class _DuckSink:
-    """Staged batches into the DuckDB ledger, one transaction each.
-
-    The connection is reopened every ``REOPEN_S`` seconds: a DuckDB connection keeps the primary-key
-    index it has touched in memory, so a long-lived one grows with the ledger (measured here: about
-    0.45 KB per row written, unbounded over days); a fresh one loads only the index nodes it needs.
-    """
-
-    REOPEN_S = 60.0
-
-    def __init__(self, path):
-        self.path = path
-        self.ledger = Ledger(path)
-        self.opened = time.monotonic()
-
-    def load(self, stage: Path) -> None:
-        if time.monotonic() - self.opened > self.REOPEN_S:
-            self.ledger.close()
-            self.ledger = Ledger(self.path)
-            self.opened = time.monotonic()
-        try:
-            self._load(stage, or_ignore=False)  # gateway ids are new: the cheap plain INSERT
-        except duckdb.ConstraintException:  # a spill replay, or a call also imported from a harness log
-            self._load(stage, or_ignore=True)
-
-    def _load(self, stage: Path, *, or_ignore: bool) -> None:
-        con = self.ledger.con
-        con.execute("BEGIN")
-        try:
-            load_new_calls(con, stage, or_ignore=or_ignore)
-            self.ledger.bump_generation()
-            con.execute("COMMIT")
-        except Exception:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:
-                pass
-            raise
-
-    def close(self) -> None:
-        self.ledger.close()
-
-
-class _PostgresSink:
-    """Staged batches into a PostgreSQL ledger shared with other replicas."""
-
-    def __init__(self, dsn: str):
-        self.ledger = PostgresLedger(dsn)
-
-    def load(self, stage: Path) -> None:
-        rows = [orjson.loads(line) for staged in sorted(stage.glob("calls-*.ndjson"))
-                for line in staged.read_bytes().splitlines() if line.strip()]
-        self.ledger.insert_calls(rows)
-
-    def close(self) -> None:
-        self.ledger.close()
