@@ -122,3 +122,8 @@ def test_cost_aware_arguments_are_checked(bad):
 def test_verify_costs_are_relative_to_one_token_and_cap_k():
     policy = CostAwareK([7.0, 14.0, 21.0], k_max=8)
     assert policy.verify_cost == [1.0, 2.0, 3.0] and policy.k == 2
+
+
+def test_a_noisy_verify_cost_that_dips_is_read_as_never_falling():
+    policy = CostAwareK([10.0, 17.5, 7.0, 6.5, 18.0], k_max=8)  # v(3) < v(2), even < 1: timing noise, not a discount
+    assert policy.verify_cost == [1.0, 1.75, 1.75, 1.75, 1.8]

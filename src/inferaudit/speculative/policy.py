@@ -25,6 +25,7 @@ every ``explore_every``-th time, so its estimate can recover.
 from __future__ import annotations
 
 import bisect
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -87,7 +88,9 @@ class CostAwareK:
     def __post_init__(self) -> None:
         if len(self.verify_cost) < 2 or self.verify_cost[0] <= 0:
             raise ValueError("verify_cost needs v(1) > 0 and at least v(2)")
-        self.verify_cost = [v / self.verify_cost[0] for v in self.verify_cost]
+        # a pass over more tokens costs at least what a shorter one did: a timing on a busy machine can say
+        # otherwise (v(3) = 0.7 was measured beside a test run), and a dip would make long drafts look free
+        self.verify_cost = list(itertools.accumulate((v / self.verify_cost[0] for v in self.verify_cost), max))
         self.k_max = min(self.k_max, len(self.verify_cost) - 1)
         if self.k_max < 1:
             raise ValueError("k_max must be at least 1")
