@@ -15,7 +15,13 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
   KV cache: the float32 values vLLM serves (it loads the safetensors transformers wrote from the
   same GGUF), so the plain texts of the two servers are compared too.
 
-``--ours q4_1,f32`` picks our pairs (both by default).
+- ``ours-hf-plain`` and ``ours-hf-cost-aware``: ``serve-model --backend transformers`` (float32 torch,
+  as vLLM's CPU path), plain and with ``--draft ngram:32:3 --cost-aware --k 16``: drafts from n-gram
+  matches of 3 to 32 tokens, each verified up to the length its match has been seen to pay for
+  (a transformers verify pass of 9 tokens costs about 1.9 single-token steps here, so long drafts
+  from long matches pay). Not vLLM's drafting configuration: our engine's own best, set against it.
+
+``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default).
 
 One ``spec bench`` run (``inferaudit.speculative.serverbench``) sends every prompt of the mix
 (``--per-class`` per class: MT-Bench chat, HumanEval code, questions over real documents, edits
@@ -41,8 +47,10 @@ from inferaudit.testing.servers import VLLM_NGRAM, ServerUnavailable, serve_mode
 
 OUT = Path(__file__).parent / "out" / "spec_vs_vllm"
 VLLM_PAIR = {"vLLM": ("vllm-plain", "vllm-ngram")}
-OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32": ("ours-f32-plain", "ours-f32-ngram")}}
+OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32": ("ours-f32-plain", "ours-f32-ngram")},
+        "hf": {"ours transformers": ("ours-hf-plain", "ours-hf-cost-aware")}}
 NGRAM_OPTIONS = ("--draft", "ngram:4:4", "--k", "5")
+COST_AWARE_OPTIONS = ("--draft", "ngram:32:3", "--cost-aware", "--k", "16")
 
 
 def f32_gguf() -> Path:
@@ -76,7 +84,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-class", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=256)
-    parser.add_argument("--ours", default="q4_1,f32", help="our servers: q4_1 (the shipped GGUF), f32 (requantized), or both")
+    parser.add_argument("--ours", default="q4_1,f32",
+                        help="our servers: q4_1 (the shipped GGUF), f32 (requantized), hf (transformers), comma-separated")
     args = parser.parse_args()
     picked = [w.strip() for w in args.ours.split(",") if w.strip()]
     if not picked or any(w not in OURS for w in picked):
@@ -101,6 +110,9 @@ def main() -> None:
             f32 = ("--backend", "llama.cpp", "--gguf", str(f32_gguf()), "--kv-type", "f32")
             starts["ours-f32-plain"] = lambda log: serve_model(log, *f32, "--draft", "none")
             starts["ours-f32-ngram"] = lambda log: serve_model(log, *f32, *NGRAM_OPTIONS)
+        if "hf" in picked:
+            starts["ours-hf-plain"] = lambda log: serve_model(log, "--backend", "transformers", "--draft", "none")
+            starts["ours-hf-cost-aware"] = lambda log: serve_model(log, "--backend", "transformers", *COST_AWARE_OPTIONS)
         for label, start in starts.items():
             log = OUT / f"{label}.log"
             proc, url = stack.enter_context(start(log))
