@@ -2,8 +2,9 @@
 
 The request path serialises each Call to one newline-delimited JSON row and
 appends it to a deque (no I/O). A writer thread takes batches, stages them
-as a file and merges them into the ledger in one transaction (the same path
-imports use). If the database cannot be written (a locked DuckDB file, a
+as a file and has a loader process (``ledger/loader.py``) merge each into
+the ledger in one transaction (the same path imports use), so that no
+database work holds this process's GIL. If the database cannot be written (a locked DuckDB file, a
 stopped server), the staged batch is moved to the spill folder and
 replayed, oldest first, once the database answers again; rows are keyed
 by call id, so a replay can never count a call twice. When the queue is
@@ -32,7 +33,6 @@ from ..ledger.staging import call_row, stage_path
 from ..usage import Call
 
 log = logging.getLogger("inferaudit.gateway.writer")
-
 
 
 class LedgerWriter:
