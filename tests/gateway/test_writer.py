@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+import pytest
+
 from inferaudit.gateway.writer import LedgerWriter
 from inferaudit.ledger import Ledger
 from inferaudit.usage import Call, Tokens
@@ -22,10 +24,11 @@ def wait_for(predicate, timeout=10.0):
         time.sleep(0.02)
 
 
-def test_rows_spill_while_the_ledger_is_unavailable_and_replay_once(tmp_path):
+@pytest.mark.parametrize("loader_nice", [None, 10], ids=["in-process", "loader-process"])
+def test_rows_spill_while_the_ledger_is_unavailable_and_replay_once(tmp_path, loader_nice):
     ledger = tmp_path / "ledger.duckdb"
     ledger.mkdir()  # a directory where the database file should be: DuckDB cannot open it
-    writer = LedgerWriter(ledger, batch_rows=10, flush_s=0.05, spill_dir=tmp_path / "spill")
+    writer = LedgerWriter(ledger, batch_rows=10, flush_s=0.05, spill_dir=tmp_path / "spill", loader_nice=loader_nice)
     writer.start()
     for i in range(25):
         writer.submit(call(i))
@@ -71,8 +74,6 @@ def test_a_batch_holding_a_known_call_id_keeps_the_known_row_and_writes_the_rest
 
 
 def test_the_gateway_config_takes_the_loader_nice_value_and_refuses_a_bad_one(tmp_path):
-    import pytest
-
     from inferaudit.gateway.config import ConfigError, GatewayConfig
 
     base = "providers: {openai: {base_url: 'http://127.0.0.1:9', protocol: openai-chat}}\n"

@@ -37,11 +37,16 @@ _request_budgets: contextvars.ContextVar[list[Budget]] = contextvars.ContextVar(
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, writer: LedgerWriter | None = None, book: PriceBook | None = None):
+    def __init__(self, config: GatewayConfig, writer: LedgerWriter | None = None, book: PriceBook | None = None, *,
+                 ledger_process: bool = False):
+        """``ledger_process``: write the ledger from a child process (``inferaudit serve``); an embedded
+        gateway (``inferaudit.Client``, a gateway thread) writes from its own process, whose other
+        connections to the same DuckDB file it can share."""
         self.config = config
         self.writer = writer or LedgerWriter(config.ledger, batch_rows=config.ledger_batch_rows,
                                              flush_s=config.ledger_flush_s, max_rows=config.ledger_queue_rows,
-                                             spill_dir=config.spill_dir, loader_nice=config.ledger_loader_nice)
+                                             spill_dir=config.spill_dir,
+                                             loader_nice=config.ledger_loader_nice if ledger_process else None)
         self.book = book or PriceBook.load()
         self.metrics = Metrics()
         self.spans = SpanExporter()

@@ -111,7 +111,8 @@ class GatewayConfig:
     """Longest a finished call's row waits in memory before it is written (what a kill -9 can lose)."""
     ledger_queue_rows: int = 100_000
     ledger_loader_nice: int = 10
-    """Added to the nice value of the process that writes the ledger: a write yields the core to a request."""
+    """``inferaudit serve`` writes the ledger from a child process at this added nice value, so that a write
+    yields the core to a request (0..19)."""
     spill_dir: str | None = None
     """Where ledger rows wait while the database is unavailable (default: next to the ledger)."""
     budgets: tuple[Budget, ...] = ()

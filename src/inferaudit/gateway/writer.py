@@ -2,9 +2,10 @@
 
 The request path serialises each Call to one newline-delimited JSON row and
 appends it to a deque (no I/O). A writer thread takes batches, stages them
-as a file and has a loader process (``ledger/loader.py``) merge each into
-the ledger in one transaction (the same path imports use), so that no
-database work holds this process's GIL. If the database cannot be written (a locked DuckDB file, a
+as a file and merges each into the ledger in one transaction (the same
+path imports use); ``inferaudit serve`` has a loader process
+(``ledger/loader.py``) do the merge, so that no database work holds the
+server's GIL. If the database cannot be written (a locked DuckDB file, a
 stopped server), the staged batch is moved to the spill folder and
 replayed, oldest first, once the database answers again; rows are keyed
 by call id, so a replay can never count a call twice. When the queue is
@@ -37,7 +38,7 @@ log = logging.getLogger("inferaudit.gateway.writer")
 
 class LedgerWriter:
     def __init__(self, ledger_path: str | Path | None, *, batch_rows: int = 2000, flush_s: float = 0.5,
-                 max_rows: int = 100_000, spill_dir: str | Path | None = None, loader_nice: int = 10):
+                 max_rows: int = 100_000, spill_dir: str | Path | None = None, loader_nice: int | None = None):
         self.ledger_path = ledger_path
         self.batch_rows = batch_rows
         self.flush_s = flush_s
@@ -49,10 +50,12 @@ class LedgerWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="inferaudit-ledger-writer", daemon=True)
-        # the database writes run in a loader process (see ledger/loader.py: in this one they would
-        # stall the event loop); an in-memory ledger can only be written from here
-        memory = str(ledger_path) == ":memory:"
-        self._loader = LocalLoader(ledger_path) if memory else LoaderProcess(ledger_path or default_path(), nice=loader_nice)
+        # with ``loader_nice`` set, the database writes run in a loader process at that nice value (see
+        # ledger/loader.py: in this one they hold the GIL and stall a server's event loop); without it, here:
+        # a process that embeds the gateway may hold the same DuckDB file open itself, and only this
+        # process's connections can share it
+        in_process = loader_nice is None or str(ledger_path) == ":memory:"
+        self._loader = LocalLoader(ledger_path) if in_process else LoaderProcess(ledger_path or default_path(), nice=loader_nice)
         self.written = 0
         self.spilled = 0
 
