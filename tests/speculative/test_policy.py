@@ -127,3 +127,32 @@ def test_verify_costs_are_relative_to_one_token_and_cap_k():
 def test_a_noisy_verify_cost_that_dips_is_read_as_never_falling():
     policy = CostAwareK([10.0, 17.5, 7.0, 6.5, 18.0], k_max=8)  # v(3) < v(2), even < 1: timing noise, not a discount
     assert policy.verify_cost == [1.0, 1.75, 1.75, 1.75, 1.8]
+
+
+class _ClockedBackend:
+    """A backend double on a fake clock: a feed of n tokens takes n units times a load that triples at
+    every one-token feed (the start of each repetition), as when other processes start beside a server."""
+
+    def __init__(self, clock):
+        self.clock, self.load, self.cached = clock, 1.0, 0
+
+    def reset(self):
+        self.cached = 0
+
+    def feed(self, tokens, logits_from=0):
+        if len(tokens) == 1:
+            self.load *= 3
+        self.clock[0] += len(tokens) * self.load
+        self.cached += len(tokens)
+
+    def trim(self, keep):
+        self.cached = keep
+
+
+def test_the_verify_cost_is_measured_so_that_a_load_change_falls_on_every_n_alike(monkeypatch):
+    import inferaudit.speculative.policy as policy
+
+    clock = [0.0]
+    monkeypatch.setattr(policy.time, "perf_counter", lambda: clock[0])
+    v = policy.measure_verify_cost(_ClockedBackend(clock), list(range(20)), n_max=5, reps=5)
+    assert v == [1.0, 2.0, 3.0, 4.0, 5.0]

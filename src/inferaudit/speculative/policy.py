@@ -158,24 +158,31 @@ class CostAwareK:
 
 def verify_seconds(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> dict[int, float]:
     """Median seconds of one ``feed`` of n tokens (all logits) after ``prompt``, n = 1..n_max: a pass verifying n - 1 drafts."""
+    return {n: median(ts) for n, ts in _feed_times(backend, prompt, n_max, reps).items()}
+
+
+def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> list[float]:
+    """``CostAwareK``'s ``verify_cost``: v(n) = the time of a feed of n tokens over one token's, n = 1..n_max.
+
+    The median, over repetitions, of each repetition's own ratio: a change of load between two
+    repetitions (other processes starting, as beside a server being started) cancels out.
+    """
+    times = _feed_times(backend, prompt, n_max, reps)
+    return [median(t / one for t, one in zip(times[n], times[1])) for n in range(1, n_max + 1)]
+
+
+def _feed_times(backend: Any, prompt: list[int], n_max: int, reps: int) -> dict[int, list[float]]:
+    """Seconds of each feed of n tokens after ``prompt``; every repetition times each n once, in turn."""
     if len(prompt) < n_max + 1:
         raise ValueError(f"the calibration prompt needs more than {n_max} tokens")
     backend.reset()
     backend.feed(prompt, logits_from=len(prompt))
-    seconds = {}
-    for n in range(1, n_max + 1):
-        times = []
-        for _ in range(reps):
+    times: dict[int, list[float]] = {n: [] for n in range(1, n_max + 1)}
+    for _ in range(reps):
+        for n in times:
             start = time.perf_counter()
             backend.feed(prompt[-n:])
-            times.append(time.perf_counter() - start)
+            times[n].append(time.perf_counter() - start)
             backend.trim(len(prompt))
-        seconds[n] = median(times)
     backend.reset()
-    return seconds
-
-
-def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> list[float]:
-    """``CostAwareK``'s ``verify_cost``: v(n) = the time of a feed of n tokens over one token's, n = 1..n_max."""
-    seconds = verify_seconds(backend, prompt, n_max, reps)
-    return [seconds[n] / seconds[1] for n in range(1, n_max + 1)]
+    return times
