@@ -214,7 +214,10 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     if args.nice:
         os.nice(args.nice)
-    serve(args.ledger)
+    # the answers keep their own copy of stdout; anything else a library prints goes to stderr, not into them
+    answers = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    serve(args.ledger, stdout=answers)
 
 
 if __name__ == "__main__":
