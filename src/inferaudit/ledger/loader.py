@@ -29,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import orjson
 
 from .postgres import PostgresLedger, is_postgres
@@ -52,8 +53,6 @@ class DuckSink:
         self.opened = time.monotonic()
 
     def load(self, stage: Path) -> int:
-        import duckdb
-
         if time.monotonic() - self.opened > self.REOPEN_S:
             self.ledger.close()
             self.ledger = Ledger(self.path)
@@ -121,7 +120,7 @@ class LocalLoader:
             self.close()
             if isinstance(exc, LedgerError):
                 raise
-            raise LedgerError(" ".join(str(exc).split())[:500]) from exc
+            raise LedgerError(_one_line(exc)) from exc
 
     def close(self) -> None:
         sink, self._sink = self._sink, None
@@ -190,6 +189,11 @@ class LoaderProcess:
         proc.stdout.close()
 
 
+def _one_line(exc: Exception) -> str:
+    """An error's message on one line (the protocol's), at most 500 characters."""
+    return " ".join(str(exc).split())[:500]
+
+
 def serve(ledger: str, stdin=None, stdout=None) -> None:
     """Answer one line per staged folder until the input closes."""
     stdin = stdin or sys.stdin.buffer
@@ -200,7 +204,7 @@ def serve(ledger: str, stdin=None, stdout=None) -> None:
             try:
                 answer = f"ok {loader.load(Path(line.decode().rstrip(chr(10))))}"
             except LedgerError as exc:
-                answer = "error " + " ".join(str(exc).split())[:500]
+                answer = "error " + _one_line(exc)
             stdout.write(answer.encode() + b"\n")
             stdout.flush()
     finally:
