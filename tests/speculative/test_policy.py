@@ -112,8 +112,46 @@ def test_the_policy_keeps_the_prefix_with_most_tokens_per_cost():
     assert policy.keep(Draft([0] * 4, match=5), 4) == 2  # positions 3 and 4 never survive: 3 tokens for 1.6
 
 
+def test_a_request_whose_drafts_fail_stops_verifying_them_until_the_next_request():
+    long = Draft(list(range(8)), match=40)
+    policies = {"per request": CostAwareK(DEAR), "traffic only": CostAwareK(DEAR, request_weight=None)}
+    for policy in policies.values():
+        for _ in range(100):  # earlier requests: drafts after long matches always right
+            policy.begin()
+            policy.next(8, 8, 8, long)
+        policy.begin()  # this request copies nothing
+        assert policy.keep(long, 8) == 8
+        for _ in range(6):
+            policy.next(8, 8, 0, long)
+    per_request, traffic_only = policies.values()
+    assert per_request.request_factor() == pytest.approx(0.46, abs=0.01) and traffic_only.request_factor() == 1.0
+    assert per_request.keep(long, 8) == 0  # this request's record outweighs the traffic's
+    assert traffic_only.keep(long, 8) == 8  # the traffic's estimate alone (0.94) still says verify all 8
+    per_request.begin()
+    assert per_request.keep(long, 8) == 8  # the next request starts from the traffic's estimate again
+
+
+def test_declined_drafts_are_judged_by_the_plain_step_so_a_request_that_starts_copying_drafts_again():
+    policy = CostAwareK(DEAR)
+    long = Draft(list(range(8)), match=40)
+    for _ in range(100):
+        policy.begin()
+        policy.next(8, 8, 8, long)
+    policy.begin()
+    for _ in range(6):
+        policy.next(8, 8, 0, long)
+    assert policy.keep(long, 8) == 0
+    policy.next(8, 0, 0, long, [99])  # declined, and the plain step gave another token: it would have failed
+    assert policy.keep(long, 8) == 0
+    for _ in range(3):  # declined, but the plain step gave the draft's first token: it would have been right
+        policy.next(8, 0, 0, long, [0])
+    assert policy.keep(long, 8) > 0
+    assert policy.summary()[-1]["verified"] == 106  # the declined drafts were not verified, and not counted so
+
+
 @pytest.mark.parametrize("bad", [{"verify_cost": [1.0]}, {"verify_cost": [0.0, 1.0]}, {"verify_cost": CHEAP, "k_max": 0},
-                                 {"verify_cost": CHEAP, "prior": 1.0}, {"verify_cost": CHEAP, "explore_every": 0}])
+                                 {"verify_cost": CHEAP, "prior": 1.0}, {"verify_cost": CHEAP, "explore_every": 0},
+                                 {"verify_cost": CHEAP, "request_weight": 0.0}, {"verify_cost": CHEAP, "request_decay": 0.0}])
 def test_cost_aware_arguments_are_checked(bad):
     with pytest.raises(ValueError):
         CostAwareK(**bad)

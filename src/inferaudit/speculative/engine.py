@@ -75,6 +75,7 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
         generator.manual_seed(sampling.seed if sampling.seed is not None else torch.seed())
     context: list[int] = list(prompt)
     drafter.reset(list(context))
+    policy.begin()
     target.reset()
     emitted, k = 0, policy.k
     pending = context[-1]  # the newest token, not yet in the target's cache: it leads every verify pass
@@ -107,7 +108,7 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
         target.trim(len(context) - 1)  # drop the rejected drafts; ``final`` is fed on the next pass
         drafter.accepted(context)
         pending = final
-        k = policy.next(k, len(tokens), kept, draft)
+        k = policy.next(k, len(tokens), kept, draft, new)
 
 
 def _verify(tokens: list[int], q, logits, sampling: Sampling, generator) -> tuple[int, int]:

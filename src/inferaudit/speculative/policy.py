@@ -20,6 +20,14 @@ tokens per unit of cost,
 against 1 / v(1) = 1 for a plain step. Acceptance starts from an optimistic
 prior, so every bucket gets tried; a bucket that does not pay is still tried
 every ``explore_every``-th time, so its estimate can recover.
+
+The buckets speak for all traffic; one request can differ from it (a question
+over a document whose answer copies nothing, beside edits that copy
+everything). So within a request the first position's estimate is scaled by
+how that request's own drafts have done against the buckets' expectation,
+(accepted + w) / (expected + w), counted with a decay so a request that starts
+copying late can recover. A declined draft is judged too, for free: the plain
+step that replaced it shows whether its first token was the target's.
 """
 
 from __future__ import annotations
@@ -41,8 +49,12 @@ class Policy(Protocol):
     def keep(self, draft: Draft, budget: int) -> int:
         """How many of ``draft``'s first tokens to verify (at most ``budget``)."""
 
-    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None) -> int:
-        """The next step's drafting budget, after ``accepted`` of ``drafted`` verified tokens were kept."""
+    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None, emitted: Sequence[int] = ()) -> int:
+        """The next step's drafting budget, after ``accepted`` of ``drafted`` verified tokens were kept
+        (``emitted``: the tokens the step produced)."""
+
+    def begin(self) -> None:
+        """A new request starts (forget what was learnt about the last one, if anything)."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +69,13 @@ class KPolicy:
     def keep(self, draft: Draft, budget: int) -> int:
         return min(len(draft.tokens), budget)
 
-    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None) -> int:
+    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None, emitted: Sequence[int] = ()) -> int:
         if not self.adaptive or drafted == 0:
             return k
         return min(self.k_max, k + 1) if accepted == drafted else max(self.k_min, accepted + 1)
+
+    def begin(self) -> None:
+        pass
 
 
 MATCH_BUCKETS = (1, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0
@@ -72,7 +87,9 @@ class CostAwareK:
 
     ``verify_cost[i]`` is v(i + 1), the cost of a pass over i + 1 tokens in single-token steps
     (``verify_cost[0] == 1``); ``measure_verify_cost`` measures it on a backend. The statistics
-    persist across requests: a server learns them from its own traffic.
+    persist across requests: a server learns them from its own traffic. ``request_weight`` (None:
+    off) is how many drafts the traffic's first-position estimate weighs in a request's own, and
+    ``request_decay`` how fast a request's own record fades, per draft.
     """
 
     verify_cost: Sequence[float]
@@ -81,6 +98,8 @@ class CostAwareK:
     prior: float = 0.95
     prior_weight: float = 2.0
     explore_every: int = 16
+    request_weight: float | None = 3.0
+    request_decay: float = 0.8
     _drafted: list[list[int]] = field(init=False, repr=False)
     _accepted: list[list[int]] = field(init=False, repr=False)
     _unpaid: list[int] = field(init=False, repr=False)  # drafts per bucket that no k made pay (declined or explored)
@@ -96,10 +115,22 @@ class CostAwareK:
             raise ValueError("k_max must be at least 1")
         if not 0 < self.prior < 1 or self.prior_weight < 0 or self.explore_every < 1:
             raise ValueError("prior must be in (0, 1), prior_weight >= 0, explore_every >= 1")
+        if (self.request_weight is not None and self.request_weight <= 0) or not 0 < self.request_decay <= 1:
+            raise ValueError("request_weight must be > 0 (or None: off), request_decay in (0, 1]")
         size = len(self.buckets) + 1
         self._drafted = [[0] * self.k_max for _ in range(size)]
         self._accepted = [[0] * self.k_max for _ in range(size)]
         self._unpaid = [0] * size
+        self.begin()
+
+    def begin(self) -> None:
+        self._request_accepted = self._request_expected = 0.0
+
+    def request_factor(self) -> float:
+        """This request's first-position acceptance over what the buckets expected of its drafts (1: no evidence)."""
+        if self.request_weight is None:
+            return 1.0
+        return (self._request_accepted + self.request_weight) / (self._request_expected + self.request_weight)
 
     @property
     def k(self) -> int:
@@ -118,8 +149,10 @@ class CostAwareK:
         if n == 0:
             return 0
         bucket = self.bucket(draft.match)
+        acceptance = self.acceptance(bucket)[:n]
+        acceptance[0] = min(acceptance[0] * self.request_factor(), 0.99)
         expected, survive, best_k, best_rate = 1.0, 1.0, 0, 0.0
-        for k, a in enumerate(self.acceptance(bucket)[:n], start=1):
+        for k, a in enumerate(acceptance, start=1):
             survive *= a
             expected += survive
             rate = expected / self.verify_cost[k]
@@ -132,9 +165,15 @@ class CostAwareK:
             return best_k  # tried anyway, so that the estimate can recover
         return 0
 
-    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None) -> int:
-        if drafted and draft is not None:
-            bucket = self.bucket(draft.match)
+    def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None, emitted: Sequence[int] = ()) -> int:
+        if draft is None or not draft.tokens:
+            return k
+        bucket = self.bucket(draft.match)
+        if drafted or emitted:  # a declined draft: right if the plain step gave its first token
+            first_right = accepted > 0 if drafted else emitted[0] == draft.tokens[0]
+            self._request_expected = self.request_decay * self._request_expected + self.acceptance(bucket)[0]
+            self._request_accepted = self.request_decay * self._request_accepted + first_right
+        if drafted:
             for i in range(min(drafted, accepted + 1)):  # positions after the first rejection were not tested
                 self._drafted[bucket][i] += 1
                 self._accepted[bucket][i] += i < accepted
