@@ -14,7 +14,8 @@ hits all of them alike):
 - ``llama.cpp ngram cost-aware``: the same drafter matching up to 32 tokens, under ``CostAwareK``: the
   verify cost v(n) measured on the backend first, acceptance learnt per match length as the run goes
   (one policy for all prompts, as a server would keep it; it first sees the tuning prompts unless ``--cold``),
-  a draft verified only where it is expected to pay;
+  a draft verified only where it is expected to pay; each request's own record scales the traffic's estimate
+  (``--traffic-only`` adds ``llama.cpp ngram cost-aware, traffic only``: the same policy without that, for an A/B);
 - ``hf generate`` and ``hf prompt-lookup``: transformers ``generate()``, plain and with
   ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation);
 - ``hf ngram``: our engine on the transformers backend (same model, same outputs as ``hf generate``),
@@ -69,6 +70,7 @@ PLAIN_LC, PLAIN_HF, PLD_HF = "llama.cpp plain", "hf generate", "hf prompt-lookup
 PLAIN_F32, NGRAM_F32, NGRAM_HF = "llama.cpp F32 plain", "llama.cpp F32 ngram adaptive", "hf ngram"
 COST_AWARE, COST_AWARE_F32 = "llama.cpp ngram cost-aware", "llama.cpp F32 ngram cost-aware"
 COST_AWARE_HF = "hf ngram cost-aware"
+TRAFFIC_ONLY = "llama.cpp ngram cost-aware, traffic only"
 
 
 @dataclass
@@ -189,7 +191,7 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
     own = {m: (PLAIN_F32 if "F32" in m else PLAIN_HF if m.startswith("hf") else PLAIN_LC) for m in order}  # same backend
     tokens_by = {(r.method, r.prompt): r.tokens for r in runs}
     summary, lines = {}, []
-    head = (f"{'class':8} {'method':25} {'tok/s':>7} {'vs own plain':>12} {'vs lc plain':>11} {'vs hf gen':>9} {'vs hf PLD':>9} "
+    head = (f"{'class':8} {'method':34} {'tok/s':>7} {'vs own plain':>12} {'vs lc plain':>11} {'vs hf gen':>9} {'vs hf PLD':>9} "
             f"{'accept':>6} {'mean len':>8} {'identical':>9}")
     for cls in [*CLASSES, "all"]:
         lines += ["", head, "-" * len(head)]
@@ -211,7 +213,7 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
             acc = f"{row['acceptance_rate']:.2f}" if drafted else "-"
             mal = f"{row['mean_acceptance_length']:.2f}" if steps else "-"
             own_x = f"{row['vs_own_plain']:.2f}x" if row["vs_own_plain"] is not None else "-"
-            lines.append(f"{cls:8} {m:25} {rate[m]:7.1f} {own_x:>12} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} "
+            lines.append(f"{cls:8} {m:34} {rate[m]:7.1f} {own_x:>12} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} "
                          f"{acc:>6} {mal:>8} {same:>4}/{len(rs):<4}")
     lines.append(f"\nidentical: same tokens as {PLAIN_HF} ({', '.join(m for m in order if same_as_hf(m))}) "
                  f"or as {PLAIN_LC} (the other llama.cpp methods); own plain: plain decoding on the same backend and weights")
@@ -370,6 +372,8 @@ def main() -> None:
     parser.add_argument("--hf-cost-aware-k", type=int, default=16, help="longest draft the transformers cost-aware method verifies")
     parser.add_argument("--cold", dest="warm", action="store_false",
                         help="measure the cost-aware policies from scratch (by default they first learn on the tuning prompts)")
+    parser.add_argument("--traffic-only", action="store_true",
+                        help="add the llama.cpp cost-aware policy without its per-request scaling (an A/B in one run)")
     parser.add_argument("--quick", action="store_true", help="2 prompts per class, 96 tokens: a smoke run")
     args = parser.parse_args()
     if not args.lc:
@@ -406,12 +410,15 @@ def main() -> None:
     methods: dict[str, Method] = {}
     if args.lc:
         policies[COST_AWARE] = CostAwareK(measure_verify_cost(lc, calibration, reps=15))
+        if args.traffic_only:
+            policies[TRAFFIC_ONLY] = CostAwareK(policies[COST_AWARE].verify_cost, request_weight=None)
         methods.update({
             PLAIN_LC: m.lc_plain,
             "llama-cpp-python": m.lib_plain,
             fixed: m.spec(lc, ngram, KPolicy(k=k)),
             adaptive: m.spec(lc, ngram, KPolicy(k=k, adaptive=True, k_max=2 * k)),
             COST_AWARE: m.spec(lc, (32, ngram[1]), policies[COST_AWARE]),
+            **({TRAFFIC_ONLY: m.spec(lc, (32, ngram[1]), policies[TRAFFIC_ONLY])} if args.traffic_only else {}),
         })
     if args.hf:
         hf_k = args.hf_cost_aware_k

@@ -23,7 +23,10 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
 
 ``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default).
 
-One ``spec bench`` run (``inferaudit.speculative.serverbench``) sends every prompt of the mix
+Before the measured run every endpoint gets ``--warm-per-class`` prompts per class (2; disjoint from
+the measured ones, unrecorded), as traffic a server has seen before: the cost-aware server learns
+its acceptance from traffic, and the others get the same requests. Then one ``spec bench`` run
+(``inferaudit.speculative.serverbench``) sends every prompt of the mix
 (``--per-class`` per class: MT-Bench chat, HumanEval code, questions over real documents, edits
 of real source files) to each endpoint in turn, class by class, greedy, streamed, concurrency 1.
 Each server's speedup is its n-gram endpoint's output tokens/s over its own plain endpoint's; the
@@ -61,6 +64,16 @@ def f32_gguf() -> Path:
     return requantize(shipped, "F32", OUT)
 
 
+def warm_up_prompts(measured, per_class: int) -> list:
+    """``per_class`` prompts of each class that are not among ``measured`` (the mix drawn with another seed)."""
+    if per_class <= 0:
+        return []
+    seen = {p.id for p in measured}
+    per = len(measured) // len({p.cls for p in measured})
+    extra = [p for p in prompt_mix(per_class=per + per_class, seed=1) if p.id not in seen]
+    return [p for cls in dict.fromkeys(p.cls for p in measured) for p in [q for q in extra if q.cls == cls][:per_class]]
+
+
 def pair_rows(run, rows, pairs: dict[str, tuple[str, str]]) -> list[dict]:
     """Per class: each server's plain and n-gram tok/s, its speedup, and its own greedy mismatches."""
     by = {(r.cls, r.endpoint): r for r in rows if r.concurrency == 1}
@@ -84,6 +97,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-class", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--warm-per-class", type=int, default=2,
+                        help="prompts per class every endpoint gets first, unrecorded (disjoint from the measured ones)")
     parser.add_argument("--ours", default="q4_1,f32",
                         help="our servers: q4_1 (the shipped GGUF), f32 (requantized), hf (transformers), comma-separated")
     args = parser.parse_args()
@@ -126,7 +141,9 @@ def main() -> None:
             wait_ready(started)
             servers += started
         print(f"{len(servers)} servers up", file=sys.stderr, flush=True)
-        config = BenchConfig(endpoints, "smollm2", prompt_mix(args.per_class), max_tokens=args.max_tokens)
+        prompts = prompt_mix(args.per_class)
+        config = BenchConfig(endpoints, "smollm2", prompts, max_tokens=args.max_tokens,
+                             warmup_prompts=warm_up_prompts(prompts, args.warm_per_class))
         run = asyncio.run(run_bench(config))
     rows = summarize(run)
     (OUT / "spec-bench.json").write_text(json.dumps(to_json(run, rows), indent=1, default=str))

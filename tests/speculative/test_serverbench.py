@@ -142,6 +142,22 @@ async def test_each_request_becomes_a_call_with_its_counters_once(endpoints, tmp
                     ("plain", "edit", 2, None, None, None, rows[3][6])]
 
 
+async def test_warm_up_prompts_reach_every_endpoint_before_the_run_and_are_not_recorded():
+    prompts, warm = prompt_mix(2, classes=("chat",)), prompt_mix(1, classes=("edit",))
+    servers = FakeServer(False, 0.001), FakeServer(True, 0.001)
+    started = await _serve(*servers)
+    try:
+        eps = [Endpoint(label, str(s.make_url("/v1"))) for label, s in zip(("plain", "ngram"), started)]
+        run = await run_bench(BenchConfig(eps, "smol", prompts, max_tokens=8, warmup_prompts=warm))
+    finally:
+        for s in started:
+            await s.close()
+    assert [s.served for s in servers] == [1 + 1 + 2] * 2  # the start-up request, the warm-up prompt, the measured two
+    assert sorted(r.prompt_id for r in run.results) == sorted(p.id for p in prompts * 2)
+    spec_batches = [m for m in run.metrics if m.endpoint == "ngram"]
+    assert spec_batches[0].counters.draft_tokens == 2 * DRAFTS  # /metrics deltas leave the warm-up out
+
+
 async def test_an_endpoint_that_is_down_fails_the_warm_up_with_its_name(endpoints):
     prompts, eps = endpoints
     with pytest.raises(ConnectionError, match="endpoint gone"):

@@ -54,6 +54,7 @@ class BenchConfig:
     timeout_s: float = 600.0
     extra_body: dict[str, Any] = field(default_factory=dict)
     warmup: bool = True
+    warmup_prompts: list[BenchPrompt] = field(default_factory=list)  # sent to every endpoint first, not recorded
 
     def __post_init__(self) -> None:
         if not self.endpoints:
@@ -123,13 +124,16 @@ async def _batch(session, config: BenchConfig, endpoint: Endpoint, prompts: list
 
 
 async def _warm(session, config: BenchConfig) -> None:
-    """One short request per endpoint, so no measured request pays for start-up compilation."""
+    """One short request per endpoint, so no measured request pays for start-up compilation; then the
+    warm-up prompts in full, as traffic a server has seen before (a server that learns from it, learns)."""
     first = config.prompts[0]
     for endpoint in config.endpoints:
-        result = RequestResult(first.id, first.cls, endpoint.label, 1, datetime.now(timezone.utc), time.perf_counter())
-        await stream_chat(session, endpoint.chat_url, request_body(config.model, first.messages, 8, config.extra_body), result)
-        if result.error:
-            raise ConnectionError(f"endpoint {endpoint.label} ({endpoint.chat_url}) failed its warm-up request: {result.error}")
+        for prompt, max_tokens in [(first, 8), *((p, config.max_tokens) for p in config.warmup_prompts)]:
+            result = RequestResult(prompt.id, prompt.cls, endpoint.label, 1, datetime.now(timezone.utc), time.perf_counter())
+            body = request_body(config.model, prompt.messages, max_tokens, config.extra_body)
+            await stream_chat(session, endpoint.chat_url, body, result)
+            if result.error:
+                raise ConnectionError(f"endpoint {endpoint.label} ({endpoint.chat_url}) failed its warm-up request: {result.error}")
 
 
 async def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRun:
