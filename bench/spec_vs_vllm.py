@@ -43,7 +43,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from inferaudit.speculative.prompts import prompt_mix
+from inferaudit.speculative.prompts import prompt_mix, warm_up_mix
 from inferaudit.speculative.serverbench import BenchConfig, Endpoint, run_bench, summarize
 from inferaudit.speculative.serverbench.output import table, to_json
 from inferaudit.testing.servers import VLLM_NGRAM, ServerUnavailable, serve_model, vllm_python, vllm_server, wait_ready
@@ -62,16 +62,6 @@ def f32_gguf() -> Path:
 
     shipped = smollm2_gguf()
     return requantize(shipped, "F32", OUT)
-
-
-def warm_up_prompts(measured, per_class: int) -> list:
-    """``per_class`` prompts of each class that are not among ``measured`` (the mix drawn with another seed)."""
-    if per_class <= 0:
-        return []
-    seen = {p.id for p in measured}
-    per = len(measured) // len({p.cls for p in measured})
-    extra = [p for p in prompt_mix(per_class=per + per_class, seed=1) if p.id not in seen]
-    return [p for cls in dict.fromkeys(p.cls for p in measured) for p in [q for q in extra if q.cls == cls][:per_class]]
 
 
 def pair_rows(run, rows, pairs: dict[str, tuple[str, str]]) -> list[dict]:
@@ -143,7 +133,7 @@ def main() -> None:
         print(f"{len(servers)} servers up", file=sys.stderr, flush=True)
         prompts = prompt_mix(args.per_class)
         config = BenchConfig(endpoints, "smollm2", prompts, max_tokens=args.max_tokens,
-                             warmup_prompts=warm_up_prompts(prompts, args.warm_per_class))
+                             warmup_prompts=warm_up_mix(prompts, args.warm_per_class))
         run = asyncio.run(run_bench(config))
     rows = summarize(run)
     (OUT / "spec-bench.json").write_text(json.dumps(to_json(run, rows), indent=1, default=str))

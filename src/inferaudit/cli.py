@@ -448,6 +448,8 @@ def spec_bench(
     per_class: int = typer.Option(10, "--per-class", help="Prompts per class (chat, code, context, edit)"),
     classes: str = typer.Option("chat,code,context,edit", "--classes"),
     seed: int = typer.Option(0, "--seed", help="Which prompts of each class are drawn"),
+    warm_per_class: int = typer.Option(0, "--warm-per-class", help="Prompts per class every endpoint gets first,"
+                                       " unrecorded and disjoint from the measured ones (for a server that learns from traffic)"),
     concurrency: str = typer.Option("1", "--concurrency", help="Comma-separated levels, e.g. 1,4"),
     max_tokens: int = typer.Option(256, "--max-tokens"),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds per request"),
@@ -460,17 +462,17 @@ def spec_bench(
     import asyncio
     import json
 
-    from .speculative.prompts import prompt_mix
+    from .speculative.prompts import prompt_mix, warm_up_mix
     from .speculative.serverbench import BenchConfig, run_bench, summarize
     from .speculative.serverbench.output import table, to_json, write_charts
     from .speculative.serverbench.runner import parse_endpoints, parse_levels
 
     try:
+        prompts = prompt_mix(per_class, seed, tuple(c.strip() for c in classes.split(",") if c.strip()))
         config = BenchConfig(
-            endpoints=parse_endpoints(base_url, spec_url, endpoint), model=model,
-            prompts=prompt_mix(per_class, seed, tuple(c.strip() for c in classes.split(",") if c.strip())),
+            endpoints=parse_endpoints(base_url, spec_url, endpoint), model=model, prompts=prompts,
             concurrency=parse_levels(concurrency), max_tokens=max_tokens, timeout_s=timeout,
-            extra_body=json.loads(extra_body) if extra_body else {},
+            extra_body=json.loads(extra_body) if extra_body else {}, warmup_prompts=warm_up_mix(prompts, warm_per_class),
         )
     except (ValueError, json.JSONDecodeError) as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)

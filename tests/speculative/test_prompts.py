@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from inferaudit.speculative.prompts import CLASSES, available, prompt_mix
+from inferaudit.speculative.prompts import CLASSES, available, prompt_mix, warm_up_mix
 
 
 def test_mix_has_per_class_prompts_of_each_class_in_order():
@@ -20,6 +20,19 @@ def test_mix_has_per_class_prompts_of_each_class_in_order():
 def test_same_seed_same_mix_other_seed_other_mix():
     assert prompt_mix(5, seed=0) == prompt_mix(5, seed=0)
     assert [p.id for p in prompt_mix(5, seed=0)] != [p.id for p in prompt_mix(5, seed=1)]
+
+
+def test_warm_up_prompts_are_per_class_reproducible_and_never_measured():
+    measured = prompt_mix(per_class=10, classes=("context", "edit"))
+    warm = warm_up_mix(measured, 2)
+    assert [p.cls for p in warm] == ["context", "context", "edit", "edit"]
+    assert not {p.id for p in warm} & {p.id for p in measured}
+    assert [p.id for p in warm_up_mix(measured, 2)] == [p.id for p in warm]
+    assert warm_up_mix(measured, 0) == []
+    with pytest.raises(ValueError, match="too few for 15 warm-up prompts beside the 10 measured"):
+        warm_up_mix(measured, 15)  # context holds 20
+    with pytest.raises(ValueError, match="0 or more"):
+        warm_up_mix(measured, -1)
 
 
 def test_each_class_holds_at_least_twenty_prompts():

@@ -168,6 +168,7 @@ async def test_an_endpoint_that_is_down_fails_the_warm_up_with_its_name(endpoint
     (["--endpoint", "nolabel"], "expected LABEL=http://host:port"),
     (["--base-url", "http://127.0.0.1:1", "--concurrency", "0"], "at least 1"),
     (["--base-url", "http://127.0.0.1:1", "--per-class", "99"], "fewer than per_class=99"),
+    (["--base-url", "http://127.0.0.1:1", "--warm-per-class", "-1"], "0 or more"),
     (["--base-url", "http://127.0.0.1:1", "--extra-body", "{bad"], "Expecting property name"),
     (["--base-url", "http://a", "--endpoint", "base=http://b"], "labels must differ"),
 ])

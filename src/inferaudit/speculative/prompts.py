@@ -113,3 +113,26 @@ def prompt_mix(per_class: int = 10, seed: int = 0, classes: tuple[str, ...] = CL
         rng = random.Random(f"{seed}:{cls}")
         mix.extend(rng.sample(pool, per_class))
     return mix
+
+
+def warm_up_mix(measured: list[BenchPrompt], per_class: int, seed: int = 1) -> list[BenchPrompt]:
+    """``per_class`` prompts of each class in ``measured`` and none of ``measured``: traffic a server sees first.
+
+    Drawn as ``prompt_mix`` draws with ``seed``, the measured ones left out.
+    """
+    if per_class < 0:
+        raise ValueError(f"warm-up prompts per class must be 0 or more, got {per_class}")
+    if per_class == 0 or not measured:
+        return []
+    classes = tuple(dict.fromkeys(p.cls for p in measured))
+    taken = {p.id for p in measured}
+    per = max(sum(p.cls == cls for p in measured) for cls in classes)
+    mix: list[BenchPrompt] = []
+    for cls in classes:
+        pool = _all(cls)
+        drawn = [p for p in prompt_mix(min(per + per_class, len(pool)), seed, (cls,)) if p.id not in taken][:per_class]
+        if len(drawn) < per_class:
+            raise ValueError(f"class {cls!r} has {len(pool)} prompts: too few for {per_class} warm-up prompts "
+                             f"beside the {per} measured")
+        mix += drawn
+    return mix
