@@ -79,10 +79,8 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
     target.reset()
     emitted, k = 0, policy.k
     pending = context[-1]  # the newest token, not yet in the target's cache: it leads every verify pass
-    if len(context) > 1:
-        start = time.perf_counter()
-        target.feed(context[:-1], logits_from=len(context) - 1)
-        stats.target_s += time.perf_counter() - start
+    # the prompt is fed with the first verify pass, so the first token costs one pass, as in plain decoding
+    prefill = context[:-1]
     while emitted < sampling.max_tokens:
         budget = min(k, sampling.max_tokens - emitted - 1)
         start = time.perf_counter()
@@ -91,8 +89,9 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
         tokens = draft.tokens[:policy.keep(draft, budget)] if draft else []
         start = time.perf_counter()
         # logits[i]: the target's next-token view before draft i (and after the last, the bonus)
-        logits = target.feed([pending, *tokens])
+        logits = target.feed([*prefill, pending, *tokens], logits_from=len(prefill))
         stats.target_s += time.perf_counter() - start
+        prefill = []
         kept, final = _verify(tokens, draft.probs if draft else None, logits, sampling, generator)
         new = tokens[:kept] + [final]
         stats.num_spec_steps += bool(tokens)
