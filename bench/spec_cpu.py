@@ -191,7 +191,8 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
     own = {m: (PLAIN_F32 if "F32" in m else PLAIN_HF if m.startswith("hf") else PLAIN_LC) for m in order}  # same backend
     tokens_by = {(r.method, r.prompt): r.tokens for r in runs}
     summary, lines = {}, []
-    head = (f"{'class':8} {'method':34} {'tok/s':>7} {'vs own plain':>12} {'vs lc plain':>11} {'vs hf gen':>9} {'vs hf PLD':>9} "
+    width = max(len(m) for m in order)
+    head = (f"{'class':8} {'method':{width}} {'tok/s':>7} {'vs own plain':>12} {'vs lc plain':>11} {'vs hf gen':>9} {'vs hf PLD':>9} "
             f"{'accept':>6} {'mean len':>8} {'identical':>9}")
     for cls in [*CLASSES, "all"]:
         lines += ["", head, "-" * len(head)]
@@ -213,7 +214,7 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
             acc = f"{row['acceptance_rate']:.2f}" if drafted else "-"
             mal = f"{row['mean_acceptance_length']:.2f}" if steps else "-"
             own_x = f"{row['vs_own_plain']:.2f}x" if row["vs_own_plain"] is not None else "-"
-            lines.append(f"{cls:8} {m:34} {rate[m]:7.1f} {own_x:>12} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} "
+            lines.append(f"{cls:8} {m:{width}} {rate[m]:7.1f} {own_x:>12} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} "
                          f"{acc:>6} {mal:>8} {same:>4}/{len(rs):<4}")
     lines.append(f"\nidentical: same tokens as {PLAIN_HF} ({', '.join(m for m in order if same_as_hf(m))}) "
                  f"or as {PLAIN_LC} (the other llama.cpp methods); own plain: plain decoding on the same backend and weights")
