@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import subprocess
 import sys
@@ -333,8 +332,8 @@ def test_slow_first_byte_times_the_client_out(emu):
     started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         oai(emu, timeout=0.2).chat.completions.create(model=MODEL, messages=ASK,
-                                                      extra_headers=fault("slow-first-byte:0.8"))
-    assert time.monotonic() - started < 0.7
+                                                      extra_headers=fault("slow-first-byte:3"))
+    assert time.monotonic() - started < 2.5  # the client gave up long before the 3 s first byte
 
 
 def test_stall_mid_stream_and_latency_delay_delivery(emu):
@@ -342,8 +341,10 @@ def test_stall_mid_stream_and_latency_delay_delivery(emu):
     for _ in oai(emu).chat.completions.create(model=MODEL, messages=ASK, stream=True,
                                               extra_headers=fault("latency:100,stall-mid-stream:0.3")):
         arrivals.append(time.monotonic())
+    # Only lower bounds hold on a loaded machine: a chunk can reach the client late (shrinking the
+    # gap it sees around the stall), never before the emulator sent it.
     assert arrivals[0] - started >= 0.1
-    assert max(b - a for a, b in itertools.pairwise(arrivals)) >= 0.28
+    assert arrivals[-1] - started >= 0.1 + 0.3
     assert emu.requests[-1].faults == ("latency:100", "stall-mid-stream:0.3")
 
 
