@@ -327,7 +327,8 @@ def serve_model(
         err.print(f"[red]error:[/] --kv-type {kv_type!r}: use f16 or f32, with the llama.cpp backend")
         raise typer.Exit(2)
     try:
-        loaded = load(gguf)  # the tokenizer (and chat template) always come from transformers
+        # the tokenizer (and chat template) always come from transformers; its CPU products are tuned when it serves
+        loaded = load(gguf, tune_gemm=backend == "transformers")
         options = {"kv_type": kv_type} if backend == "llama.cpp" else {}
         target = None if backend == "transformers" else backend_class(backend).load(gguf or None, "cpu", **options)
     except ModelUnavailable as exc:
@@ -344,6 +345,11 @@ def serve_model(
         calibration = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
         policy = CostAwareK(measure_verify_cost(target, calibration, n_max=k + 1), k_max=k)
         err.print("verify cost v(n) measured: " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))
+    if loaded.gemm_plans:
+        from .speculative.backends.gemm import describe
+
+        for line in describe(loaded.gemm_plans):
+            err.print(f"gemm {line}", highlight=False)
     mode = "cost-aware, K up to " if cost_aware else "adaptive, K from " if adaptive else "K="
     err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, {mode}{k})" if drafter else ""))
     serve(loaded, host, port, drafter, policy, target)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class LoadedModel:
     tokenizer: Any
     name: str
     device: str
+    gemm_plans: dict = field(default_factory=dict)  # (out, in) -> {rows: form} where a form beat ``linear``
 
     def chat_ids(self, messages: list[dict[str, Any]]) -> list[int]:
         """Token ids of a chat, rendered with the model's own chat template."""
@@ -51,8 +52,13 @@ class LoadedModel:
         return HFBackend(self.model, name=self.name, device=self.device)
 
 
-def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID) -> LoadedModel:
-    """Load a GGUF causal LM (default: SmolLM2-135M-Instruct) with its tokenizer, offline."""
+def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID, tune_gemm: bool = True) -> LoadedModel:
+    """Load a GGUF causal LM (default: SmolLM2-135M-Instruct) with its tokenizer, offline.
+
+    On CPU, ``tune_gemm`` times the equal formulations of each weight's product per row count
+    (``backends.gemm``, a few seconds) so that verify passes of a few tokens do not hit the BLAS's
+    slow kernels; ``LoadedModel.gemm_plans`` says what was chosen.
+    """
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -66,4 +72,9 @@ def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MOD
     tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
     model.to(device).eval()
-    return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device)
+    plans = {}
+    if tune_gemm and device == "cpu":
+        from .backends.gemm import tune
+
+        plans = tune(model)
+    return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device, gemm_plans=plans)
