@@ -18,8 +18,10 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
 - ``ours-hf-plain`` and ``ours-hf-cost-aware``: ``serve-model --backend transformers`` (float32 torch,
   as vLLM's CPU path), plain and with ``--draft ngram:32:3 --cost-aware --k 16``: drafts from n-gram
   matches of 3 to 32 tokens, each verified up to the length its match has been seen to pay for
-  (a transformers verify pass of 9 tokens costs about 1.9 single-token steps here, so long drafts
-  from long matches pay). Not vLLM's drafting configuration: our engine's own best, set against it.
+  (with the model's products tuned at load, ``backends.gemm``, a transformers verify pass of up to
+  4 tokens costs about one single-token step here and one of 17 about 2, so short drafts are nearly
+  free and long drafts from long matches pay). Not vLLM's drafting configuration: our engine's own
+  best, set against it.
 
 ``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default).
 

@@ -1,0 +1,128 @@
+"""What tuning the CPU products buys a transformers verify pass: stock against tuned, side by side in one run.
+
+    .venv/bin/python bench/spec_gemm.py [--reps 9] [--identity]     # about 2 minutes on 2 cores (+6 with --identity)
+
+SmolLM2-135M-Instruct is loaded twice with transformers on CPU (float32): as transformers runs it,
+and with ``backends.gemm`` tuning (each weight shape's product computed per row count by the
+fastest of ``linear``, ``x @ W.T`` and ``(W @ x.T).T``, timed at load). Printed:
+
+1. the three forms' times per weight shape and row count, and the form tuning chose;
+2. a feed of n tokens after a 300-token prompt, all logits asked for (a verify pass of n - 1
+   drafts), n = 1..17, on both models, interleaved per repetition (median ms), and
+   v(n) = T(n) / T(1) for each: what ``CostAwareK`` weighs a draft against;
+3. with ``--identity``: greedy decoding of the 40-prompt mix (64 tokens) on the stock model, on the
+   tuned one, and speculative (n-gram, K=8) on the tuned one: token for token the same?
+
+Results: bench/out/spec_gemm/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from statistics import median
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from inferaudit.speculative.backends import gemm  # noqa: E402
+from inferaudit.speculative.decode import Sampling, decode  # noqa: E402
+from inferaudit.speculative.drafters import NGramDrafter  # noqa: E402
+from inferaudit.speculative.engine import KPolicy, speculate  # noqa: E402
+from inferaudit.speculative.model import load  # noqa: E402
+from inferaudit.speculative.prompts import prompt_mix  # noqa: E402
+
+OUT = Path(__file__).parent / "out" / "spec_gemm"
+ROWS = (1, 2, 3, 4, 5, 6, 8, 9, 12, 16, 17)
+
+
+def form_table(model, reps: int) -> tuple[list[str], dict]:
+    weights = {}  # one weight per shape, in the model's order
+    for module in model.modules():
+        if isinstance(module, gemm.TunedLinear):
+            weights.setdefault(tuple(module.weight.shape), module.weight.detach())
+    names = list(gemm.FORMS)
+    lines, data = [f"{'weight':>10} {'rows':>4} " + " ".join(f"{n + ' ms':>13}" for n in names) + "  chosen"], {}
+    for (out, inp), w in weights.items():
+        timed = gemm.time_forms(w, ROWS, reps)
+        data[f"{out}x{inp}"] = timed
+        for rows, t in timed.items():
+            lines.append(f"{out:>5}x{inp:<4} {rows:>4} " + " ".join(f"{t[n] * 1e3:13.2f}" for n in names)
+                         + f"  {gemm.choose(t)}")
+    return lines, data
+
+
+def feed_table(backends: dict, prompt: list[int], n_max: int, reps: int) -> tuple[list[str], dict]:
+    for b in backends.values():
+        b.reset()
+        b.feed(prompt, logits_from=len(prompt))
+    times = {name: {n: [] for n in range(1, n_max + 1)} for name in backends}
+    for _ in range(reps):
+        for n in range(1, n_max + 1):
+            for name, b in backends.items():  # interleaved: drift hits both alike
+                start = time.perf_counter()
+                b.feed(prompt[-n:])
+                times[name][n].append(time.perf_counter() - start)
+                b.trim(len(prompt))
+    ms = {name: {n: median(ts) * 1e3 for n, ts in by_n.items()} for name, by_n in times.items()}
+    lines = [f"{'n':>3} {'stock ms':>9} {'tuned ms':>9} {'tuned/stock':>11} {'stock v(n)':>10} {'tuned v(n)':>10}"]
+    for n in range(1, n_max + 1):
+        s, t = ms["stock"][n], ms["tuned"][n]
+        lines.append(f"{n:>3} {s:9.1f} {t:9.1f} {t / s:10.2f}x {s / ms['stock'][1]:10.2f} {t / ms['tuned'][1]:10.2f}")
+    return lines, ms
+
+
+def identity(stock, tuned, max_tokens: int) -> tuple[list[str], dict]:
+    eos = stock.model.generation_config.eos_token_id
+    stop = set(eos) if isinstance(eos, list) else {eos}
+    sampling, counts = Sampling(max_tokens=max_tokens), {"tuned plain": 0, "tuned speculative": 0}
+    mix = prompt_mix(10)
+    for i, p in enumerate(mix, 1):
+        ids = stock.chat_ids(p.messages)
+        reference = list(decode(stock.backend(), ids, sampling, stop))
+        counts["tuned plain"] += list(decode(tuned.backend(), ids, sampling, stop)) == reference
+        spec = speculate(tuned.backend(), NGramDrafter(32, 3), ids, sampling, stop, KPolicy(k=8))
+        counts["tuned speculative"] += list(spec) == reference
+        print(f"  identity {i}/{len(mix)} {p.id}", flush=True)
+    return [f"{name}: the stock model's greedy tokens on {n} of {len(mix)} prompts" for name, n in counts.items()], counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=9, help="repetitions per timing")
+    parser.add_argument("--n-max", type=int, default=17, help="longest feed timed (K = n - 1 drafts)")
+    parser.add_argument("--identity", action="store_true", help="also check greedy tokens over the 40-prompt mix")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    args = parser.parse_args()
+    import torch
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    header = (f"spec_gemm: SmolLM2-135M-Instruct, transformers float32 on CPU, torch {torch.__version__}, "
+              f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.2f} at start")
+    print(header, flush=True)
+    stock = load(tune_gemm=False)
+    started = time.perf_counter()
+    tuned = load()
+    print(f"tuned in {time.perf_counter() - started:.1f} s (load included)", flush=True)
+    forms, form_data = form_table(tuned.model, args.reps)
+    prompt = [1000 + (i * 37) % 20000 for i in range(300)]
+    feeds, feed_data = feed_table({"stock": stock.backend(), "tuned": tuned.backend()}, prompt, args.n_max, args.reps)
+    report = [header, "", "plan: " + "; ".join(gemm.describe(tuned.gemm_plans)), "",
+              "each form's time per product (median ms):", *forms, "",
+              "a feed of n tokens after 300 (median ms; v(n) = T(n) / T(1)):", *feeds]
+    results = {"forms": form_data, "feeds": feed_data,
+               "plans": {f"{o}x{i}": plan for (o, i), plan in tuned.gemm_plans.items()}}
+    if args.identity:
+        lines, counts = identity(stock, tuned, args.max_tokens)
+        report += ["", f"greedy identity, 40 prompts, {args.max_tokens} tokens:", *lines]
+        results["identity"] = counts
+    report.append(f"load {os.getloadavg()[0]:.2f} at the end")
+    (OUT / "results.json").write_text(json.dumps(results, indent=1))
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
