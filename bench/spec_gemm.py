@@ -28,12 +28,12 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from inferaudit.speculative.backends import gemm  # noqa: E402
-from inferaudit.speculative.decode import Sampling, decode  # noqa: E402
-from inferaudit.speculative.drafters import NGramDrafter  # noqa: E402
-from inferaudit.speculative.engine import KPolicy, speculate  # noqa: E402
-from inferaudit.speculative.model import load  # noqa: E402
-from inferaudit.speculative.prompts import prompt_mix  # noqa: E402
+from inferaudit.speculative.backends import gemm
+from inferaudit.speculative.decode import Sampling, decode
+from inferaudit.speculative.drafters import NGramDrafter
+from inferaudit.speculative.engine import KPolicy, speculate
+from inferaudit.speculative.model import load
+from inferaudit.speculative.prompts import prompt_mix
 
 OUT = Path(__file__).parent / "out" / "spec_gemm"
 ROWS = (1, 2, 3, 4, 5, 6, 8, 9, 12, 16, 17)

@@ -266,7 +266,7 @@ def serve(
         raise typer.Exit(2) from None
     cfg = dataclasses.replace(cfg, host=host or cfg.host, port=port or cfg.port,
                               ledger=str(ledger_path) if ledger_path else cfg.ledger)
-    uvicorn.run(Gateway(cfg, ledger_process=True), host=cfg.host, port=cfg.port, log_level="warning", access_log=False,
+    uvicorn.run(Gateway(cfg, ledger_process=True, tune_gc=cfg.gc_tuning), host=cfg.host, port=cfg.port, log_level="warning", access_log=False,
                 lifespan="on", http="httptools" if _has("httptools") else "h11", proxy_headers=False,
                 loop="uvloop" if _has("uvloop") else "asyncio")
 

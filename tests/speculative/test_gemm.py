@@ -7,11 +7,11 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from inferaudit.speculative.backends import gemm  # noqa: E402
-from inferaudit.speculative.backends.hf import HFBackend  # noqa: E402
-from inferaudit.speculative.decode import Sampling, decode  # noqa: E402
-from inferaudit.speculative.drafters import NGramDrafter  # noqa: E402
-from inferaudit.speculative.engine import KPolicy, speculate  # noqa: E402
+from inferaudit.speculative.backends import gemm
+from inferaudit.speculative.backends.hf import HFBackend
+from inferaudit.speculative.decode import Sampling, decode
+from inferaudit.speculative.drafters import NGramDrafter
+from inferaudit.speculative.engine import KPolicy, speculate
 
 
 @pytest.mark.parametrize("form", sorted(gemm.FORMS))

@@ -113,6 +113,9 @@ class GatewayConfig:
     ledger_loader_nice: int = 10
     """``inferaudit serve`` writes the ledger from a child process at this added nice value, so that a write
     yields the core to a request (0..19)."""
+    gc_tuning: bool = True
+    """``inferaudit serve`` freezes its start-up heap out of Python's cyclic garbage collector and collects
+    less often (``gateway.app.tune_gc``): full collections otherwise show in the tail latency."""
     spill_dir: str | None = None
     """Where ledger rows wait while the database is unavailable (default: next to the ledger)."""
     budgets: tuple[Budget, ...] = ()
@@ -137,7 +140,7 @@ class GatewayConfig:
             raise ConfigError(f"{where}: expected a mapping at the top level")
         known = {"listen", "ledger", "providers", "models", "default_providers", "keys", "timeouts", "retry",
                  "routing", "store_bodies", "max_body_bytes", "ledger_batch_rows", "ledger_flush_s",
-                 "ledger_queue_rows", "ledger_loader_nice", "spill_dir", "budgets"}
+                 "ledger_queue_rows", "ledger_loader_nice", "gc_tuning", "spill_dir", "budgets"}
         unknown = set(doc) - known
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}")
@@ -172,6 +175,7 @@ class GatewayConfig:
             ledger_flush_s=float(doc.get("ledger_flush_s", cls.ledger_flush_s)),
             ledger_queue_rows=int(doc.get("ledger_queue_rows", 100_000)),
             ledger_loader_nice=_nice(where, doc.get("ledger_loader_nice", cls.ledger_loader_nice)),
+            gc_tuning=_flag(where, "gc_tuning", doc.get("gc_tuning", cls.gc_tuning)),
             spill_dir=doc.get("spill_dir"),
             budgets=parse_budgets(where, doc.get("budgets")),
         )
@@ -184,6 +188,12 @@ class GatewayConfig:
 def _nice(where: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 19:
         raise ConfigError(f"{where}: ledger_loader_nice must be a whole number from 0 to 19, not {value!r}")
+    return value
+
+
+def _flag(where: str, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be true or false, not {value!r}")
     return value
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from statistics import median
+
 import torch
 from torch import nn
 
