@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("transformers")
 
 from inferaudit.speculative.backends import gemm
 from inferaudit.speculative.backends.hf import HFBackend
@@ -42,14 +42,6 @@ def test_linear_stays_unless_another_form_is_clearly_faster():
 def test_describe_groups_row_counts_into_ranges():
     plans = {(49152, 576): {1: "x@wt", 2: "(w@x.t).t", 3: "(w@x.t).t", 4: "(w@x.t).t", 9: "(w@x.t).t"}, (576, 576): {}}
     assert gemm.describe(plans) == ["49152x576: x@wt for rows 1; (w@x.t).t for rows 2-4,9", "576x576: linear throughout"]
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    cfg = transformers.LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                                   num_key_value_heads=2, vocab_size=300, max_position_embeddings=256)
-    torch.manual_seed(0)
-    return transformers.LlamaForCausalLM(cfg).eval()
 
 
 def test_tuning_swaps_every_linear_and_keeps_the_state_dict_and_the_tokens(tiny):

@@ -15,14 +15,6 @@ from inferaudit.speculative.engine import KPolicy, speculate  # noqa: E402
 from inferaudit.speculative.synthetic import plain, speculative  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    cfg = transformers.LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
-                                   num_key_value_heads=2, vocab_size=300, max_position_embeddings=512)
-    torch.manual_seed(0)
-    return transformers.LlamaForCausalLM(cfg).eval()
-
-
 def reference(model, ids):
     with torch.inference_mode():
         return model(input_ids=torch.tensor([ids])).logits[0]
