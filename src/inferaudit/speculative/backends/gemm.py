@@ -49,7 +49,8 @@ class TunedLinear(nn.Module):
     """``nn.Linear`` with the formulation of its product chosen per row count (``plan``; others: ``linear``).
 
     Keeps the layer's own ``weight`` and ``bias`` parameters (so a state dict is unchanged) and,
-    when the plan uses it, a contiguous copy of the transposed weight.
+    when the plan uses it, a contiguous copy of the transposed weight: taken once, for inference
+    (a weight changed afterwards would leave the copy stale).
     """
 
     def __init__(self, linear: nn.Linear, plan: dict[int, str]):
@@ -134,4 +135,3 @@ def _ranges(ms: list[int]) -> str:
         else:
             spans.append([m, m])
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
-
