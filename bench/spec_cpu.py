@@ -17,12 +17,14 @@ hits all of them alike):
   a draft verified only where it is expected to pay; each request's own record scales the traffic's estimate
   (``--traffic-only`` adds ``llama.cpp ngram cost-aware, traffic only``: the same policy without that, for an A/B);
 - ``hf generate`` and ``hf prompt-lookup``: transformers ``generate()``, plain and with
-  ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation);
+  ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation), on the same loaded
+  model as our engine, whose CPU products ``load()`` tunes (``backends.gemm``): the peer's verify
+  passes get that speed-up too;
 - ``hf ngram``: our engine on the transformers backend (same model, same outputs as ``hf generate``),
   adaptive K up to the same maximum;
 - ``hf ngram cost-aware``: the same backend under ``CostAwareK`` with drafts of up to ``--hf-cost-aware-k``
-  tokens (16) from matches of up to 32: a transformers verify pass of 9 tokens costs about 1.9 steps here,
-  so long drafts from long matches pay;
+  tokens (16) from matches of up to 32: a tuned transformers verify pass costs about one step up to 5
+  tokens and 1.4-1.8 steps for 9-17 here, so long drafts from long matches pay;
 - ``llama.cpp F32 plain`` and ``llama.cpp F32 ngram`` (fixed, adaptive, cost-aware): the llama.cpp backend on F32 weights
   requantized from the same GGUF (exactly the values transformers dequantizes) with an F32 KV
   cache, so its tokens are checked against ``hf generate``'s, not Q4_1's (``--no-f32`` leaves them out).
