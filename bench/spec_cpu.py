@@ -19,7 +19,8 @@ hits all of them alike):
 - ``hf generate`` and ``hf prompt-lookup``: transformers ``generate()``, plain and with
   ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation), on the same loaded
   model as our engine, whose CPU products ``load()`` tunes (``backends.gemm``): the peer's verify
-  passes get that speed-up too;
+  passes get that speed-up too, unless ``--stock-peers`` gives them an untuned copy (then ``hf generate``,
+  the engine's "own plain" here, is the stock model's plain decoding);
 - ``hf ngram``: our engine on the transformers backend (same model, same outputs as ``hf generate``),
   adaptive K up to the same maximum;
 - ``hf ngram cost-aware``: the same backend under ``CostAwareK`` with drafts of up to ``--hf-cost-aware-k``
@@ -108,8 +109,9 @@ def timed(method: Method, name: str, prompt, ids: list[int]) -> Run:
 class Methods:
     """Every way of generating compared here, each ``ids -> (tokens, stats)``."""
 
-    def __init__(self, loaded, target: LlamaCppBackend, sampling: Sampling, stop: set[int]):
+    def __init__(self, loaded, target: LlamaCppBackend, sampling: Sampling, stop: set[int], peer=None):
         self.loaded, self.lc, self.sampling, self.stop = loaded, target, sampling, stop
+        self.peer = peer or loaded  # the model transformers' generate() runs on
         self.hf = loaded.backend()
         self._lib = None
 
@@ -148,7 +150,7 @@ class Methods:
 
         def run(ids):
             with torch.inference_mode():
-                out = self.loaded.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                out = self.peer.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                                  max_new_tokens=self.sampling.max_tokens, do_sample=False,
                                                  eos_token_id=sorted(self.stop), pad_token_id=min(self.stop), **extra)
             return out[0, len(ids):].tolist(), None
@@ -377,6 +379,8 @@ def main() -> None:
                         help="measure the cost-aware policies from scratch (by default they first learn on the tuning prompts)")
     parser.add_argument("--traffic-only", action="store_true",
                         help="add the llama.cpp cost-aware policy without its per-request scaling (an A/B in one run)")
+    parser.add_argument("--stock-peers", action="store_true",
+                        help="run transformers' generate() (plain and prompt lookup) on a second, untuned copy of the model")
     parser.add_argument("--quick", action="store_true", help="2 prompts per class, 96 tokens: a smoke run")
     args = parser.parse_args()
     if not args.lc:
@@ -390,7 +394,7 @@ def main() -> None:
     lc = LlamaCppBackend(smollm2_gguf(), n_threads=args.threads)
     stop = {i for i in (loaded.tokenizer.eos_token_id, loaded.tokenizer.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
     sampling = Sampling(max_tokens=args.max_tokens)
-    m = Methods(loaded, lc, sampling, stop)
+    m = Methods(loaded, lc, sampling, stop, peer=load(tune_gemm=False) if args.stock_peers and args.hf else None)
     prompts = prompt_mix(per_class=args.per_class)
     measured = {p.id for p in prompts}
     extra = [p for p in prompt_mix(per_class=args.per_class + args.tune_per_class + 2, seed=1) if p.id not in measured]
