@@ -26,14 +26,14 @@ def test_the_indexed_ngram_drafter_proposes_what_a_full_scan_finds():
         longest = rng.randint(1, 8)
         shortest = rng.randint(1, longest)
         vocab = rng.choice([2, 3, 5, 30])
-        drafter = NGramDrafter(longest, shortest, max_candidates=10_000)
+        drafter = NGramDrafter(longest, shortest, max_candidates=10_000, anchor=rng.randint(1, 8))
         context = [rng.randrange(vocab) for _ in range(rng.randint(0, 6))]
         drafter.reset(list(context))
         for _ in range(25):
             k = rng.randint(1, 6)
             draft = drafter.propose(context, k, 0.0)
             tokens, match = lookup_by_scan(context, k, longest, shortest)
-            assert (draft.tokens, draft.match if tokens else 0) == (tokens, match), (longest, shortest, context, k)
+            assert (draft.tokens, draft.match if tokens else 0) == (tokens, match), (longest, shortest, drafter.anchor, context, k)
             context.extend(rng.randrange(vocab) for _ in range(rng.randint(1, 3)))  # the context only grows
 
 
@@ -56,8 +56,21 @@ def test_a_long_match_is_reported_up_to_max_ngram():
 def test_only_the_latest_candidates_are_compared():
     # [1, 2] occurs often; the long match is the oldest occurrence, beyond a cap of 2 candidates
     context = [7, 7, 7, 1, 2, 50] + [3, 1, 2, 60] * 4 + [7, 7, 7, 1, 2]
-    assert NGramDrafter(8, 2).propose(context, 1, 0.0) == Draft([50], match=5)
-    assert NGramDrafter(8, 2, max_candidates=2).propose(context, 1, 0.0) == Draft([60], match=2)
+    assert NGramDrafter(8, 2, anchor=2).propose(context, 1, 0.0) == Draft([50], match=5)
+    assert NGramDrafter(8, 2, max_candidates=2, anchor=2).propose(context, 1, 0.0) == Draft([60], match=2)
+
+
+def test_the_anchor_index_finds_a_long_match_behind_frequent_short_ones():
+    # the same context: the suffix's 3-gram [7, 1, 2] is rare, so a 3-gram index reaches the old long match
+    context = [7, 7, 7, 1, 2, 50] + [3, 1, 2, 60] * 4 + [7, 7, 7, 1, 2]
+    assert NGramDrafter(8, 1, max_candidates=2).propose(context, 1, 0.0) == Draft([50], match=5)
+
+
+def test_short_matches_are_drafted_only_when_no_long_one_exists():
+    drafter = NGramDrafter(8, 1)
+    assert drafter.propose([5, 9, 6, 9], 2, 0.0) == Draft([6, 9], match=1)  # only the 1-token match [9]
+    assert drafter.propose([5, 9, 6, 9, 4, 2, 6, 9], 1, 0.0) == Draft([4], match=2)  # [6, 9] beats [9]
+    assert NGramDrafter(8, 3).propose([5, 9, 6, 9], 2, 0.0) == Draft([])  # nothing reaches 3 tokens
 
 
 def test_ngram_sizes_are_checked():

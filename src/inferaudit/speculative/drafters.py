@@ -44,56 +44,72 @@ class NGramDrafter:
     """Prompt lookup: propose the continuation of the earlier occurrence that matches the context's suffix longest.
 
     A match counts up to ``max_ngram`` tokens and must reach ``min_ngram``; among equally long
-    matches the latest wins (recent text predicts best). Occurrences are found through an index of
-    every ``min_ngram``-gram, kept up to date as the context grows, so a long ``max_ngram`` costs
-    no scan of the context; only the latest ``max_candidates`` occurrences of the suffix's
-    ``min_ngram``-gram are compared.
+    matches the latest wins (recent text predicts best). Occurrences are found through indexes
+    kept up to date as the context grows, so a long ``max_ngram`` costs no scan of the context,
+    and only the latest ``max_candidates`` occurrences of an indexed n-gram are compared.
+
+    Two indexes when ``min_ngram`` is short: one of ``anchor``-grams (3 tokens by default) finds
+    the long matches, and one of ``min_ngram``-grams is asked only when no match reaches
+    ``anchor``. A single index of 1-grams would compare only the latest 64 occurrences of a token
+    as common as a newline or an indent, and miss a long match further back; one of 3-grams alone
+    would never draft after a 1- or 2-token match, which pays wherever a verify pass of a few
+    tokens costs about one step (the transformers backend here: ``bench/spec_cpu.py``).
     """
 
-    def __init__(self, max_ngram: int = 3, min_ngram: int = 1, max_candidates: int = 64):
+    def __init__(self, max_ngram: int = 3, min_ngram: int = 1, max_candidates: int = 64, anchor: int = 3):
         if not 1 <= min_ngram <= max_ngram:
             raise ValueError(f"n-gram sizes need 1 <= min_ngram <= max_ngram, got {min_ngram}..{max_ngram}")
         self.name = f"ngram-{max_ngram}" if min_ngram == 1 else f"ngram-{max_ngram}..{min_ngram}"
         self.max_ngram, self.min_ngram, self.max_candidates = max_ngram, min_ngram, max_candidates
-        self._index: dict[tuple[int, ...], list[int]] = {}  # min_ngram-gram -> its start positions, ascending
-        self._indexed, self._tail = 0, ()  # how much of the context the index covers, and its last tokens
+        self.anchor = min(max(anchor, min_ngram), max_ngram)
+        # (index size, longest match it looks for): long matches first, short ones only if none
+        self._levels = [(self.anchor, max_ngram)] + ([(min_ngram, self.anchor - 1)] if min_ngram < self.anchor else [])
+        self.reset([])
 
     def reset(self, prompt: list[int]) -> None:
-        self._index, self._indexed, self._tail = {}, 0, ()
+        # n-gram size -> {n-gram: its start positions, ascending}
+        self._index: dict[int, dict[tuple[int, ...], list[int]]] = {m: {} for m, _ in self._levels}
+        self._indexed, self._tail = 0, ()  # how much of the context the indexes cover, and its last tokens
 
     def propose(self, context: list[int], k: int, temperature: float) -> Draft:
         self._update(context)
-        size, m = len(context), self.min_ngram
+        for m, longest in self._levels:
+            best, best_len = self._longest(context, m, longest)
+            if best >= 0:
+                return Draft(context[best + m:best + m + k], match=best_len)
+        return Draft([])
+
+    def _longest(self, context: list[int], m: int, longest: int) -> tuple[int, int]:
+        """The latest of the longest matches (m..longest tokens) among the suffix m-gram's latest occurrences."""
+        size = len(context)
         if size <= m:
-            return Draft([])
-        starts = self._index.get(tuple(context[size - m:]), ())
+            return -1, 0
+        starts = self._index[m].get(tuple(context[size - m:]), ())
         best, best_len = -1, 0
         # latest first; the suffix's own occurrence (start size - m) has nothing after it
         for start in reversed(starts[-self.max_candidates - 1:]):
             if start >= size - m:
                 continue
-            length, limit = m, min(self.max_ngram, start + m)  # the match cannot reach before the context's start
+            length, limit = m, min(longest, start + m)  # the match cannot reach before the context's start
             while length < limit and context[start + m - length - 1] == context[size - length - 1]:
                 length += 1
             if length > best_len:
                 best, best_len = start, length
-                if length == self.max_ngram:
+                if length == longest:
                     break
-        if best < 0:
-            return Draft([])
-        return Draft(context[best + m:best + m + k], match=best_len)
+        return best, best_len
 
     def accepted(self, context: list[int]) -> None:
         pass
 
     def _update(self, context: list[int]) -> None:
         """Index the n-grams that end in tokens added since the last call (the context only grows)."""
-        done, m = self._indexed, self.min_ngram
+        done = self._indexed
         if len(context) < done or tuple(context[max(0, done - 8):done]) != self._tail:  # another sequence: start over
-            self._index, done = {}, 0
-        index = self._index
-        for start in range(max(0, done - m + 1), len(context) - m + 1):
-            index.setdefault(tuple(context[start:start + m]), []).append(start)
+            self._index, done = {m: {} for m in self._index}, 0
+        for m, index in self._index.items():
+            for start in range(max(0, done - m + 1), len(context) - m + 1):
+                index.setdefault(tuple(context[start:start + m]), []).append(start)
         self._indexed, self._tail = len(context), tuple(context[-8:])
 
 

@@ -78,7 +78,7 @@ class KPolicy:
         pass
 
 
-MATCH_BUCKETS = (1, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0
+MATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0
 
 
 @dataclass
