@@ -1,15 +1,17 @@
 """What tuning the CPU products buys a transformers verify pass: stock against tuned, side by side in one run.
 
-    .venv/bin/python bench/spec_gemm.py [--reps 9] [--identity]     # about 2 minutes on 2 cores (+6 with --identity)
+    .venv/bin/python bench/spec_gemm.py [--reps 9] [--context 300 1500] [--identity]   # about 2 minutes on 2 cores (+6 with --identity)
 
 SmolLM2-135M-Instruct is loaded twice with transformers on CPU (float32): as transformers runs it,
 and with ``backends.gemm`` tuning (each weight shape's product computed per row count by the
 fastest of ``linear``, ``x @ W.T`` and ``(W @ x.T).T``, timed at load). Printed:
 
 1. the three forms' times per weight shape and row count, and the form tuning chose;
-2. a feed of n tokens after a 300-token prompt, all logits asked for (a verify pass of n - 1
-   drafts), n = 1..17, on both models, interleaved per repetition (median ms), and
-   v(n) = T(n) / T(1) for each: what ``CostAwareK`` weighs a draft against;
+2. a feed of n tokens after a prompt of ``--context`` tokens (300 by default; several lengths
+   give one table each), all logits asked for (a verify pass of n - 1 drafts), n = 1..17, on both
+   models, interleaved per repetition (median ms), and v(n) = T(n) / T(1) for each: what
+   ``CostAwareK`` weighs a draft against, and how it moves as attention over a longer context
+   grows;
 3. with ``--identity``: greedy decoding of the 40-prompt mix (64 tokens) on the stock model, on the
    tuned one, and speculative (n-gram, K=8) on the tuned one: token for token the same?
 
@@ -96,6 +98,7 @@ def main() -> None:
     parser.add_argument("--n-max", type=int, default=17, help="longest feed timed (K = n - 1 drafts)")
     parser.add_argument("--identity", action="store_true", help="also check greedy tokens over the 40-prompt mix")
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--context", type=int, nargs="+", default=[300], help="prompt lengths the feeds follow")
     args = parser.parse_args()
     import torch
 
@@ -108,11 +111,14 @@ def main() -> None:
     tuned = load()
     print(f"tuned in {time.perf_counter() - started:.1f} s (load included)", flush=True)
     forms, form_data = form_table(tuned.model, args.reps)
-    prompt = [1000 + (i * 37) % 20000 for i in range(300)]
-    feeds, feed_data = feed_table({"stock": stock.backend(), "tuned": tuned.backend()}, prompt, args.n_max, args.reps)
     report = [header, "", "plan: " + "; ".join(gemm.describe(tuned.gemm_plans)), "",
-              "each form's time per product (median ms):", *forms, "",
-              "a feed of n tokens after 300 (median ms; v(n) = T(n) / T(1)):", *feeds]
+              "each form's time per product (median ms):", *forms]
+    feed_data = {}
+    for length in args.context:
+        prompt = [1000 + (i * 37) % 20000 for i in range(length)]
+        feeds, feed_data[length] = feed_table({"stock": stock.backend(), "tuned": tuned.backend()}, prompt,
+                                              args.n_max, args.reps)
+        report += ["", f"a feed of n tokens after {length} (median ms; v(n) = T(n) / T(1)):", *feeds]
     results = {"forms": form_data, "feeds": feed_data,
                "plans": {f"{o}x{i}": plan for (o, i), plan in tuned.gemm_plans.items()}}
     if args.identity:
