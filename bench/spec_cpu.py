@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Callable
 
 from inferaudit.speculative.advisor import expected_tokens_per_position
+from inferaudit.speculative.backends import gemm
 from inferaudit.speculative.backends.llamacpp import (
     LlamaCppBackend,
     default_threads,
@@ -402,7 +403,9 @@ def main() -> None:
     ids = {p.id: loaded.chat_ids(p.messages) for p in [*prompts, *tuning]}
     header = [f"spec_cpu: SmolLM2-135M-Instruct Q4_1, greedy, max_tokens {args.max_tokens}, {args.per_class} prompts per class, "
               f"llama.cpp threads {lc.n_threads}, torch threads {__import__('torch').get_num_threads()}, load {os.getloadavg()[0]:.2f} at start"]
-    print(header[0], flush=True)
+    if args.hf:  # the products' plan, tuned at load: it moves the transformers verify cost from run to run
+        header += ["transformers products: " + "; ".join(gemm.describe(loaded.gemm_plans))]
+    print("\n".join(header), flush=True)
     warm_ups = {"warm-up lc": m.lc_plain, "warm-up lib": m.lib_plain} if args.lc else {}
     for name, method in {**warm_ups, "warm-up hf": m.hf_generate()}.items():
         timed(method, name, prompts[0], ids[prompts[0].id])
