@@ -393,7 +393,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     loaded = load()
     lc = LlamaCppBackend(smollm2_gguf(), n_threads=args.threads)
-    stop = {i for i in (loaded.tokenizer.eos_token_id, loaded.tokenizer.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
+    stop = loaded.stop_ids
     sampling = Sampling(max_tokens=args.max_tokens)
     m = Methods(loaded, lc, sampling, stop, peer=load(tune_gemm=False) if args.stock_peers and args.hf else None)
     prompts = prompt_mix(per_class=args.per_class)

@@ -42,10 +42,6 @@ from inferaudit.speculative.model import load  # noqa: E402
 from inferaudit.speculative.prompts import CLASSES, prompt_mix  # noqa: E402
 
 
-def stop_ids(tokenizer) -> set[int]:
-    return {i for i in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-class", type=int, default=3)
@@ -56,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     loaded = load()
-    target, stops = loaded.backend(), stop_ids(loaded.tokenizer)
+    target, stops = loaded.backend(), loaded.stop_ids
     layers = loaded.model.config.num_hidden_layers
     sampling = Sampling(max_tokens=args.max_tokens)
     prompts = prompt_mix(per_class=args.per_class)

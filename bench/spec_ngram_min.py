@@ -41,8 +41,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
 
     loaded = load()
-    tok = loaded.tokenizer
-    stop = {i for i in (tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
+    stop = loaded.stop_ids
     sampling = Sampling(max_tokens=args.max_tokens)
     hf = loaded.backend()
     prompts = [p for p in prompt_mix(per_class=args.per_class) if p.cls in args.classes]

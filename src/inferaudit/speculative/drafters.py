@@ -107,7 +107,8 @@ class NGramDrafter:
         """Index the n-grams that end in tokens added since the last call (the context only grows)."""
         done = self._indexed
         if len(context) < done or tuple(context[max(0, done - 8):done]) != self._tail:  # another sequence: start over
-            self._index, done = {m: {} for m in self._index}, 0
+            self.reset(context)
+            done = 0
         for m, index in self._index.items():
             for start in range(max(0, done - m + 1), len(context) - m + 1):
                 index.setdefault(tuple(context[start:start + m]), []).append(start)

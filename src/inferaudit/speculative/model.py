@@ -39,6 +39,12 @@ class LoadedModel:
     device: str
     gemm_plans: dict = field(default_factory=dict)  # (out, in) -> {rows: form} where a form beat ``linear``
 
+    @property
+    def stop_ids(self) -> set[int]:
+        """The tokens that end a reply: the tokenizer's EOS and the chat template's ``<|im_end|>``."""
+        tok = self.tokenizer
+        return {i for i in (tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
+
     def chat_ids(self, messages: list[dict[str, Any]]) -> list[int]:
         """Token ids of a chat, rendered with the model's own chat template."""
         rendered = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)

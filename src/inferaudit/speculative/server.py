@@ -43,8 +43,7 @@ class ModelServer:
         self.target = target or loaded.backend()
         self.drafter, self.policy = drafter, policy
         self.lock = asyncio.Lock()
-        tok = loaded.tokenizer
-        self.stop_ids = {i for i in (tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")) if isinstance(i, int) and i >= 0}
+        self.stop_ids = loaded.stop_ids
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=8 << 20)
