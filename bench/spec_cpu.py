@@ -295,7 +295,7 @@ def cost_aware_lines(policies: dict[str, CostAwareK]) -> list[str]:
     """What each cost-aware policy measured and learnt: v(n), and per match length the drafts verified and declined."""
     lines = []
     for name, policy in policies.items():
-        lines.append(f"{name}: verify cost v(n) " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))
+        lines.append(f"{name}: verify cost v(n) " + policy.verify_cost.describe())
         lines.append(f"  {'match':>6} {'verified':>8} {'declined':>8}  acceptance per position (learnt)")
         lines += [f"  {row['match']:>6} {row['verified']:>8} {row['declined']:>8}  " + " ".join(f"{a:.2f}" for a in row["acceptance"])
                   for row in policy.summary() if row["verified"] or row["declined"]]
@@ -472,7 +472,7 @@ def main() -> None:
               f"load {os.getloadavg()[0]:.2f} at the end"]
     (OUT / "table.txt").write_text("\n".join(report) + "\n")
     (OUT / "results.json").write_text(json.dumps({"summary": summary, "advisor": advisor, "k": k, "ngram": ngram,
-                                                  "cost_aware": {name: {"verify_cost": p.verify_cost, "buckets": p.summary()}
+                                                  "cost_aware": {name: {"verify_cost": p.verify_cost.as_dict(), "buckets": p.summary()}
                                                                  for name, p in policies.items()},
                                                   "runs": [asdict(r) for r in runs]}, indent=1))
     print("\n".join(report))

@@ -6,8 +6,10 @@ One process, one model (SmolLM2-135M-Instruct, the products tuned at load), the 
 ``prompt_mix`` (10 per class), greedy, 256 tokens. Per prompt, in turn: plain decoding, then the
 engine under ``CostAwareK`` (K up to 16) with each n-gram drafter of ``--drafters``, given as
 ``MIN:ANCHOR`` (longest match 32; ``ANCHOR`` the size of the index that finds long matches first:
-``1:1`` one index of single tokens, ``1:3`` long matches through 3-grams and shorter ones after).
-Each drafter has its own policy, which first sees 2 tuning prompts per class (disjoint from the
+``1:1`` one index of single tokens, ``1:3`` long matches through 3-grams and shorter ones after;
+a third field ``ctx``, as in ``1:3:ctx``, weighs drafts by the verify cost at the draft's own
+position, measured after the median prompt and after ``--long`` tokens; without it, by the cost
+after the median prompt alone). Each drafter has its own policy, which first sees 2 tuning prompts per class (disjoint from the
 measured ones), as a server has seen some traffic. Prints tokens/s and the speedup over plain per
 class, whether every output equals plain decoding's, and each policy's learnt buckets; writes
 bench/out/spec_ngram_min/results.json.
@@ -25,7 +27,7 @@ from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import SpecStats, speculate
 from inferaudit.speculative.model import load
-from inferaudit.speculative.policy import CostAwareK, measure_verify_cost
+from inferaudit.speculative.policy import CostAwareK, VerifyCost, measure_verify_cost
 from inferaudit.speculative.prompts import CLASSES, prompt_mix
 
 OUT = Path(__file__).parent / "out" / "spec_ngram_min"
@@ -33,7 +35,8 @@ OUT = Path(__file__).parent / "out" / "spec_ngram_min"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--drafters", nargs="+", default=["3:3", "1:1", "1:3"], help="MIN:ANCHOR per drafter")
+    parser.add_argument("--drafters", nargs="+", default=["3:3", "1:1", "1:3"], help="MIN:ANCHOR[:ctx] per drafter")
+    parser.add_argument("--long", type=int, default=1024, help="the long context of ctx drafters' verify cost (tokens)")
     parser.add_argument("--per-class", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--classes", nargs="+", default=list(CLASSES))
@@ -50,11 +53,12 @@ def main() -> None:
     tuning = [p for cls in args.classes for p in [q for q in spare if q.cls == cls][:2]]
     ids = {p.id: loaded.chat_ids(p.messages) for p in [*prompts, *tuning]}
     calibration = ids[sorted(prompts, key=lambda p: len(ids[p.id]))[len(prompts) // 2].id]
-    verify_cost = measure_verify_cost(hf, calibration, n_max=17, reps=5)
-    print("verify cost v(n):", " ".join(f"{n}:{v:.2f}" for n, v in enumerate(verify_cost, 1)), flush=True)
+    verify_cost = measure_verify_cost(hf, calibration, n_max=17, reps=5, long=args.long)
+    print("verify cost v(n):", verify_cost.describe(), flush=True)
+    flat = VerifyCost(verify_cost.lengths[:1], verify_cost.steps[:1], verify_cost.ratios[:1])
 
-    sizes = {name: tuple(int(x) for x in name.split(":")) for name in args.drafters}
-    policies = {name: CostAwareK(verify_cost, k_max=16) for name in sizes}
+    sizes = {name: tuple(int(x) for x in name.split(":")[:2]) for name in args.drafters}
+    policies = {name: CostAwareK(verify_cost if name.endswith(":ctx") else flat, k_max=16) for name in sizes}
 
     def spec(name: str, prompt_ids: list[int]) -> tuple[list[int], SpecStats]:
         stats = SpecStats()
@@ -104,7 +108,7 @@ def main() -> None:
         print(f"\n{name}: match  verified  acceptance per position (first 4)")
         for b in policy.summary():
             print(f"  {b['match']:>6} {b['verified']:>9}  " + " ".join(f"{a:.2f}" for a in b["acceptance"][:4]))
-    (OUT / "results.json").write_text(json.dumps({"verify_cost": verify_cost, "summary": summary, "prompts": rows,
+    (OUT / "results.json").write_text(json.dumps({"verify_cost": verify_cost.as_dict(), "summary": summary, "prompts": rows,
                                                   "buckets": {n: p.summary() for n, p in policies.items()}}, indent=1))
 
 

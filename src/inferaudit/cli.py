@@ -277,6 +277,8 @@ CALIBRATION_TEXT = ("Summarise the following in two sentences. Speculative decod
                     "first rejected one is replaced by the target's own choice, so the output is unchanged. How much "
                     "it saves depends on how often drafts are accepted and on what a pass over several tokens costs.")
 
+LONG_CONTEXT = 1024  # tokens: the second context the verify cost is measured after (a long document question's)
+
 
 @app.command(name="serve-model")
 def serve_model(
@@ -343,8 +345,9 @@ def serve_model(
     if cost_aware:  # measured on the very backend that will serve
         target = target or loaded.backend()
         calibration = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
-        policy = CostAwareK(measure_verify_cost(target, calibration, n_max=k + 1), k_max=k)
-        err.print("verify cost v(n) measured: " + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(policy.verify_cost, 1)))
+        # and after a long context: a pass over several tokens grows with it faster than a plain step does
+        policy = CostAwareK(measure_verify_cost(target, calibration, n_max=k + 1, long=LONG_CONTEXT), k_max=k)
+        err.print(f"verify cost v(n) measured {policy.verify_cost.describe()}", highlight=False)
     if loaded.gemm_plans:
         from .speculative.backends.gemm import describe
 

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from inferaudit.speculative.drafters import Draft, NGramDrafter
-from inferaudit.speculative.policy import CostAwareK, KPolicy
+from inferaudit.speculative.policy import CostAwareK, KPolicy, VerifyCost
 
 
 def lookup_by_scan(context: list[int], k: int, longest: int, shortest: int) -> tuple[list[int], int]:
@@ -172,12 +172,13 @@ def test_cost_aware_arguments_are_checked(bad):
 
 def test_verify_costs_are_relative_to_one_token_and_cap_k():
     policy = CostAwareK([7.0, 14.0, 21.0], k_max=8)
-    assert policy.verify_cost == [1.0, 2.0, 3.0] and policy.k == 2
+    assert policy.verify_cost.at(0) == [1.0, 2.0, 3.0] and policy.k == 2
+    assert policy.verify_cost.at(5000) == [1.0, 2.0, 3.0]  # one curve: the same after any context
 
 
 def test_a_noisy_verify_cost_that_dips_is_read_as_never_falling():
     policy = CostAwareK([10.0, 17.5, 7.0, 6.5, 18.0], k_max=8)  # v(3) < v(2), even < 1: timing noise, not a discount
-    assert policy.verify_cost == [1.0, 1.75, 1.75, 1.75, 1.8]
+    assert policy.verify_cost.at(0) == [1.0, 1.75, 1.75, 1.75, 1.8]
 
 
 class _ClockedBackend:
@@ -206,4 +207,68 @@ def test_the_verify_cost_is_measured_so_that_a_load_change_falls_on_every_n_alik
     clock = [0.0]
     monkeypatch.setattr(policy.time, "perf_counter", lambda: clock[0])
     v = policy.measure_verify_cost(_ClockedBackend(clock), list(range(20)), n_max=5, reps=5)
-    assert v == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert v.lengths == (20,) and v.at(20) == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+# after 128 tokens a pass over 3 tokens costs 1.4 steps of 10 ms; after 1,152 tokens 2.0 steps of 20 ms
+TWO_LENGTHS = VerifyCost((128, 1152), (0.010, 0.020), ((1.0, 1.2, 1.4), (1.0, 1.5, 2.0)))
+
+
+def test_the_verify_cost_between_and_beyond_measured_contexts_is_linear_in_seconds():
+    assert TWO_LENGTHS.at(128) == [1.0, 1.2, 1.4] and TWO_LENGTHS.at(1152) == pytest.approx([1.0, 1.5, 2.0])
+    assert TWO_LENGTHS.at(0) == TWO_LENGTHS.at(128)  # below the shortest measured context: that one's costs
+    # halfway (640 tokens): T(1) = 15 ms, T(2) = (12 + 30) / 2 = 21 ms, T(3) = (14 + 40) / 2 = 27 ms
+    assert TWO_LENGTHS.at(640) == pytest.approx([1.0, 1.4, 1.8])
+    assert TWO_LENGTHS.at(650) == TWO_LENGTHS.at(640)  # positions within one grain of 32 share their costs
+    # one span further (2,176 tokens): T(1) = 30 ms, T(2) = 48 ms, T(3) = 66 ms
+    assert TWO_LENGTHS.at(2176) == pytest.approx([1.0, 1.6, 2.2])
+    assert TWO_LENGTHS.describe().startswith("after 128 tokens (10.0 ms a step): 1:1.00 2:1.20 3:1.40; after 1152")
+
+
+def test_a_pass_never_gets_cheaper_in_seconds_after_a_longer_context():
+    # a noisy far timing: T(3) after 1,152 tokens (20 ms) below T(3) after 128 (28 ms)
+    noisy = VerifyCost((128, 1152), (0.010, 0.010), ((1.0, 2.0, 2.8), (1.0, 1.5, 2.0)))
+    assert noisy.at(5000) == pytest.approx([1.0, 2.0, 2.8])
+
+
+@pytest.mark.parametrize("bad", [((), (), ()), ((1, 2), (0.1,), ((1.0, 2.0),)), ((2, 1), (0.1, 0.1), ((1.0, 2.0),) * 2),
+                                 ((1,), (0.0,), ((1.0, 2.0),)), ((1,), (0.1,), ((1.0,),)),
+                                 ((1, 2), (0.1, 0.1), ((1.0, 2.0), (1.0, 2.0, 3.0)))])
+def test_verify_cost_arguments_are_checked(bad):
+    with pytest.raises(ValueError):
+        VerifyCost(*bad)
+
+
+def test_a_draft_worth_verifying_early_in_a_sequence_is_declined_after_a_long_context():
+    policy = CostAwareK(VerifyCost((100, 1100), (0.010, 0.020), ((1.0, 1.05, 1.1), (1.0, 2.5, 3.5))))
+    draft = Draft([1, 2], match=8)
+    assert policy.keep(draft, 2, position=100) == 2  # prior acceptance 0.95: 2.9 tokens for 1.1 steps
+    assert policy.keep(draft, 2, position=1100) == 0  # 2.9 tokens for 3.5 steps: a plain step is cheaper
+    assert policy.keep(draft, 2) == 2  # no position given: the start of a sequence
+
+
+class _AttendingBackend:
+    """A backend double on a fake clock: a feed of n tokens after L cached ones takes n (1 + L / 100) units."""
+
+    def __init__(self, clock):
+        self.clock, self.cached = clock, 0
+
+    def reset(self):
+        self.cached = 0
+
+    def feed(self, tokens, logits_from=0):
+        self.clock[0] += len(tokens) * (1 + self.cached / 100)
+        self.cached += len(tokens)
+
+    def trim(self, keep):
+        self.cached = keep
+
+
+def test_the_verify_cost_is_measured_after_the_prompt_and_after_the_prompt_repeated_to_a_long_context(monkeypatch):
+    from inferaudit.speculative import policy
+
+    clock = [0.0]
+    monkeypatch.setattr(policy.time, "perf_counter", lambda: clock[0])
+    v = policy.measure_verify_cost(_AttendingBackend(clock), list(range(20)), n_max=4, reps=3, long=120)
+    assert v.lengths == (20, 120) and v.steps == pytest.approx((1.2, 2.2))
+    assert v.ratios == (pytest.approx((1.0, 2.0, 3.0, 4.0)),) * 2

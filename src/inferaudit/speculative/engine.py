@@ -86,7 +86,7 @@ def speculate(target: Backend, drafter: Drafter, prompt: list[int], sampling: Sa
         start = time.perf_counter()
         draft = drafter.propose(context, budget, sampling.temperature) if budget > 0 else None
         stats.drafter_s += time.perf_counter() - start
-        tokens = draft.tokens[:policy.keep(draft, budget)] if draft else []
+        tokens = draft.tokens[:policy.keep(draft, budget, len(context))] if draft else []
         start = time.perf_counter()
         # logits[i]: the target's next-token view before draft i (and after the last, the bonus)
         logits = target.feed([*prefill, pending, *tokens], logits_from=len(prefill))

@@ -28,6 +28,12 @@ how that request's own drafts have done against the buckets' expectation,
 (accepted + w) / (expected + w), counted with a decay so a request that starts
 copying late can recover. A declined draft is judged too, for free: the plain
 step that replaced it shows whether its first token was the target's.
+
+What a pass costs also depends on where it runs: attention reads the whole
+context once per token fed, so a pass over several tokens grows with the
+context faster than a one-token step does (on the tuned transformers backend
+v(9) = 1.52 after 300 tokens, 1.89 after 1,500). ``VerifyCost`` measures v(n)
+after two context lengths and gives it at any position.
 """
 
 from __future__ import annotations
@@ -46,8 +52,8 @@ from .drafters import Draft
 class Policy(Protocol):
     k: int  # the drafting budget of the first step
 
-    def keep(self, draft: Draft, budget: int) -> int:
-        """How many of ``draft``'s first tokens to verify (at most ``budget``)."""
+    def keep(self, draft: Draft, budget: int, position: int = 0) -> int:
+        """How many of ``draft``'s first tokens to verify (at most ``budget``), in a pass after ``position`` tokens."""
 
     def next(self, k: int, drafted: int, accepted: int, draft: Draft | None, emitted: Sequence[int] = ()) -> int:
         """The next step's drafting budget, after ``accepted`` of ``drafted`` verified tokens were kept
@@ -66,7 +72,7 @@ class KPolicy:
     k_min: int = 1
     k_max: int = 8
 
-    def keep(self, draft: Draft, budget: int) -> int:
+    def keep(self, draft: Draft, budget: int, position: int = 0) -> int:
         return min(len(draft.tokens), budget)
 
     def next(self, k: int, drafted: int, accepted: int, draft: Draft | None = None, emitted: Sequence[int] = ()) -> int:
@@ -78,6 +84,69 @@ class KPolicy:
         pass
 
 
+@dataclass(frozen=True)
+class VerifyCost:
+    """v(n) = T(n) / T(1): what a pass over n tokens costs in one-token steps, after a context of any length.
+
+    Measured after one or more context lengths (``lengths``, ascending): ``steps[i]`` is T(1) in
+    seconds there and ``ratios[i]`` is v(1..n_max). Each T(n) is taken as linear in the context
+    length (attention's share of a pass is), through the first and last measured lengths, and never
+    falling with it; below the first length the first is used. One length: the same costs everywhere.
+    """
+
+    lengths: tuple[int, ...]
+    steps: tuple[float, ...]
+    ratios: tuple[tuple[float, ...], ...]
+    _memo: dict[int, list[float]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    GRAIN = 32  # positions within one grain share their costs (computed once per grain)
+
+    def __post_init__(self) -> None:
+        if not self.lengths or not len(self.lengths) == len(self.steps) == len(self.ratios):
+            raise ValueError("VerifyCost needs one step time and one v(n) curve per context length")
+        if list(self.lengths) != sorted(set(self.lengths)) or min(self.steps) <= 0:
+            raise ValueError("context lengths must ascend without repeats, step times must be > 0")
+        if len({len(r) for r in self.ratios}) != 1 or len(self.ratios[0]) < 2 or min(min(r) for r in self.ratios) <= 0:
+            raise ValueError("each v(n) curve needs the same n >= 2 values, all > 0")
+
+    @classmethod
+    def flat(cls, ratios: Sequence[float]) -> VerifyCost:
+        """The same v(n) after any context."""
+        return cls((0,), (1.0,), (tuple(ratios),))
+
+    @property
+    def n_max(self) -> int:
+        return len(self.ratios[0])
+
+    def at(self, position: int) -> list[float]:
+        """v(1..n_max) for a pass after ``position`` tokens; normalised to v(1) = 1 and never falling with n."""
+        grain = max(position, self.lengths[0]) // self.GRAIN
+        if grain not in self._memo:
+            self._memo[grain] = self._costs(max(grain * self.GRAIN, self.lengths[0]))
+        return self._memo[grain]
+
+    def _costs(self, position: int) -> list[float]:
+        (l0, l1), (t0, t1) = (self.lengths[0], self.lengths[-1]), (self.steps[0], self.steps[-1])
+        w = (position - l0) / (l1 - l0) if l1 > l0 else 0.0
+        seconds = []
+        for v0, v1 in zip(self.ratios[0], self.ratios[-1]):
+            near, far = v0 * t0, v1 * t1
+            seconds.append(near + w * max(far - near, 0.0))
+        # a pass over more tokens costs at least what a shorter one did: a timing on a busy machine can say
+        # otherwise (v(3) = 0.7 was measured beside a test run), and a dip would make long drafts look free
+        return list(itertools.accumulate((s / seconds[0] for s in seconds), max))
+
+    def describe(self) -> str:
+        """One line per measured length: ``after L tokens: 1:1.00 2:1.05 ...``."""
+        return "; ".join(f"after {length} tokens ({step * 1e3:.1f} ms a step): "
+                         + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(self.at(length), 1))
+                         for length, step in zip(self.lengths, self.steps)) if len(self.lengths) > 1 \
+            else " ".join(f"{n}:{v:.2f}" for n, v in enumerate(self.at(0), 1))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lengths": list(self.lengths), "step_seconds": list(self.steps), "ratios": [list(r) for r in self.ratios]}
+
+
 MATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0
 
 
@@ -85,14 +154,15 @@ MATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft witho
 class CostAwareK:
     """Verify the prefix of each draft with the most expected tokens per unit of verify cost (see the module doc).
 
-    ``verify_cost[i]`` is v(i + 1), the cost of a pass over i + 1 tokens in single-token steps
-    (``verify_cost[0] == 1``); ``measure_verify_cost`` measures it on a backend. The statistics
+    ``verify_cost`` is a :class:`VerifyCost` (``measure_verify_cost`` measures one on a backend), or
+    one v(n) curve for every position: ``verify_cost[i]`` = v(i + 1), the cost of a pass over i + 1
+    tokens in single-token steps. The statistics
     persist across requests: a server learns them from its own traffic. ``request_weight`` (None:
     off) is how many drafts the traffic's first-position estimate weighs in a request's own, and
     ``request_decay`` how fast a request's own record fades, per draft.
     """
 
-    verify_cost: Sequence[float]
+    verify_cost: Sequence[float] | VerifyCost
     k_max: int = 8
     buckets: Sequence[int] = MATCH_BUCKETS
     prior: float = 0.95
@@ -105,12 +175,11 @@ class CostAwareK:
     _unpaid: list[int] = field(init=False, repr=False)  # drafts per bucket that no k made pay (declined or explored)
 
     def __post_init__(self) -> None:
-        if len(self.verify_cost) < 2 or self.verify_cost[0] <= 0:
-            raise ValueError("verify_cost needs v(1) > 0 and at least v(2)")
-        # a pass over more tokens costs at least what a shorter one did: a timing on a busy machine can say
-        # otherwise (v(3) = 0.7 was measured beside a test run), and a dip would make long drafts look free
-        self.verify_cost = list(itertools.accumulate((v / self.verify_cost[0] for v in self.verify_cost), max))
-        self.k_max = min(self.k_max, len(self.verify_cost) - 1)
+        if not isinstance(self.verify_cost, VerifyCost):
+            if len(self.verify_cost) < 2 or self.verify_cost[0] <= 0:
+                raise ValueError("verify_cost needs v(1) > 0 and at least v(2)")
+            self.verify_cost = VerifyCost.flat(self.verify_cost)
+        self.k_max = min(self.k_max, self.verify_cost.n_max - 1)
         if self.k_max < 1:
             raise ValueError("k_max must be at least 1")
         if not 0 < self.prior < 1 or self.prior_weight < 0 or self.explore_every < 1:
@@ -144,10 +213,11 @@ class CostAwareK:
         w, p = self.prior_weight, self.prior
         return [(a + p * w) / (d + w) for a, d in zip(self._accepted[bucket], self._drafted[bucket])]
 
-    def keep(self, draft: Draft, budget: int) -> int:
+    def keep(self, draft: Draft, budget: int, position: int = 0) -> int:
         n = min(len(draft.tokens), budget, self.k_max)
         if n == 0:
             return 0
+        verify_cost = self.verify_cost.at(position)
         bucket = self.bucket(draft.match)
         acceptance = self.acceptance(bucket)[:n]
         acceptance[0] = min(acceptance[0] * self.request_factor(), 0.99)
@@ -155,7 +225,7 @@ class CostAwareK:
         for k, a in enumerate(acceptance, start=1):
             survive *= a
             expected += survive
-            rate = expected / self.verify_cost[k]
+            rate = expected / verify_cost[k]
             if rate > best_rate:
                 best_k, best_rate = k, rate
         if best_rate > 1.0:
@@ -200,14 +270,25 @@ def verify_seconds(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 
     return {n: median(ts) for n, ts in _feed_times(backend, prompt, n_max, reps).items()}
 
 
-def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7) -> list[float]:
+def measure_verify_cost(backend: Any, prompt: list[int], n_max: int = 9, reps: int = 7,
+                        long: int | None = None) -> VerifyCost:
     """``CostAwareK``'s ``verify_cost``: v(n) = the time of a feed of n tokens over one token's, n = 1..n_max.
 
-    The median, over repetitions, of each repetition's own ratio: a change of load between two
-    repetitions (other processes starting, as beside a server being started) cancels out.
+    Measured after ``prompt`` and, given ``long``, also after a context of ``long`` tokens (``prompt``
+    repeated: what a pass costs does not depend on which tokens precede it). Each v(n) is the median,
+    over repetitions, of each repetition's own ratio: a change of load between two repetitions (other
+    processes starting, as beside a server being started) cancels out.
     """
-    times = _feed_times(backend, prompt, n_max, reps)
-    return [median(t / one for t, one in zip(times[n], times[1])) for n in range(1, n_max + 1)]
+    contexts = [prompt]
+    if long is not None and long > len(prompt):
+        contexts.append((prompt * (long // len(prompt) + 1))[:long])
+    lengths, steps, ratios = [], [], []
+    for context in contexts:
+        times = _feed_times(backend, context, n_max, reps)
+        lengths.append(len(context))
+        steps.append(median(times[1]))
+        ratios.append(tuple(median(t / one for t, one in zip(times[n], times[1])) for n in range(1, n_max + 1)))
+    return VerifyCost(tuple(lengths), tuple(steps), tuple(ratios))
 
 
 def _feed_times(backend: Any, prompt: list[int], n_max: int, reps: int) -> dict[int, list[float]]:
