@@ -18,8 +18,9 @@ hits all of them alike):
   (``--traffic-only`` adds ``llama.cpp ngram cost-aware, traffic only``: the same policy without that, for an A/B);
 - ``hf generate`` and ``hf prompt-lookup``: transformers ``generate()``, plain and with
   ``prompt_lookup_num_tokens`` (10 by default, as in transformers' documentation), on the same loaded
-  model as our engine, whose CPU products ``load()`` tunes (``backends.gemm``): the peer's verify
-  passes get that speed-up too, unless ``--stock-peers`` gives them an untuned copy (then ``hf generate``,
+  model as our engine, whose CPU products ``load()`` tunes (``backends.gemm``) and whose attention reads
+  cached KV heads without copies (``backends.attention``): the peer's verify passes get that speed-up
+  too, unless ``--stock-peers`` gives them a copy loaded as transformers runs it (then ``hf generate``,
   the engine's "own plain" here, is the stock model's plain decoding);
 - ``hf ngram``: our engine on the transformers backend (same model, same outputs as ``hf generate``),
   adaptive K up to the same maximum;
@@ -63,6 +64,7 @@ from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import KPolicy, SpecStats, speculate
 from inferaudit.speculative.model import load, smollm2_gguf
 from inferaudit.speculative.policy import (
+    LONG_CONTEXT,
     CostAwareK,
     measure_verify_cost,
     verify_seconds,
@@ -381,7 +383,7 @@ def main() -> None:
     parser.add_argument("--traffic-only", action="store_true",
                         help="add the llama.cpp cost-aware policy without its per-request scaling (an A/B in one run)")
     parser.add_argument("--stock-peers", action="store_true",
-                        help="run transformers' generate() (plain and prompt lookup) on a second, untuned copy of the model")
+                        help="run transformers' generate() (plain and prompt lookup) on a second copy of the model, as transformers runs it")
     parser.add_argument("--quick", action="store_true", help="2 prompts per class, 96 tokens: a smoke run")
     args = parser.parse_args()
     if not args.lc:
@@ -395,7 +397,8 @@ def main() -> None:
     lc = LlamaCppBackend(smollm2_gguf(), n_threads=args.threads)
     stop = loaded.stop_ids
     sampling = Sampling(max_tokens=args.max_tokens)
-    m = Methods(loaded, lc, sampling, stop, peer=load(tune_gemm=False) if args.stock_peers and args.hf else None)
+    peer = load(tune_gemm=False, grouped_attention=False) if args.stock_peers and args.hf else None
+    m = Methods(loaded, lc, sampling, stop, peer=peer)
     prompts = prompt_mix(per_class=args.per_class)
     measured = {p.id for p in prompts}
     extra = [p for p in prompt_mix(per_class=args.per_class + args.tune_per_class + 2, seed=1) if p.id not in measured]
@@ -404,7 +407,8 @@ def main() -> None:
     header = [f"spec_cpu: SmolLM2-135M-Instruct Q4_1, greedy, max_tokens {args.max_tokens}, {args.per_class} prompts per class, "
               f"llama.cpp threads {lc.n_threads}, torch threads {__import__('torch').get_num_threads()}, load {os.getloadavg()[0]:.2f} at start"]
     if args.hf:  # the products' plan, tuned at load: it moves the transformers verify cost from run to run
-        header += ["transformers products: " + "; ".join(gemm.describe(loaded.gemm_plans))]
+        header += ["transformers products: " + "; ".join(gemm.describe(loaded.gemm_plans)),
+                   f"transformers attention: {loaded.model.config._attn_implementation}"]
     print("\n".join(header), flush=True)
     warm_ups = {"warm-up lc": m.lc_plain, "warm-up lib": m.lib_plain} if args.lc else {}
     for name, method in {**warm_ups, "warm-up hf": m.hf_generate()}.items():
@@ -432,7 +436,8 @@ def main() -> None:
         })
     if args.hf:
         hf_k = args.hf_cost_aware_k
-        policies[COST_AWARE_HF] = CostAwareK(measure_verify_cost(m.hf, calibration, n_max=hf_k + 1, reps=5), k_max=hf_k)
+        policies[COST_AWARE_HF] = CostAwareK(
+            measure_verify_cost(m.hf, calibration, n_max=hf_k + 1, reps=5, long=LONG_CONTEXT), k_max=hf_k)
         methods.update({
             PLAIN_HF: m.hf_generate(),
             PLD_HF: m.hf_generate(args.hf_k),

@@ -1,19 +1,22 @@
-"""What tuning the CPU products buys a transformers verify pass: stock against tuned, side by side in one run.
+"""What tuning the CPU products and grouped attention buy a transformers verify pass, side by side in one run.
 
     .venv/bin/python bench/spec_gemm.py [--reps 9] [--context 300 1500] [--identity]   # about 2 minutes on 2 cores (+6 with --identity)
 
-SmolLM2-135M-Instruct is loaded twice with transformers on CPU (float32): as transformers runs it,
-and with ``backends.gemm`` tuning (each weight shape's product computed per row count by the
-fastest of ``linear``, ``x @ W.T`` and ``(W @ x.T).T``, timed at load). Printed:
+SmolLM2-135M-Instruct is loaded three times with transformers on CPU (float32): as transformers
+runs it (``stock``); with ``backends.gemm`` tuning (each weight shape's product computed per row
+count by the fastest of ``linear``, ``x @ W.T`` and ``(W @ x.T).T``, timed at load: ``gemm``); and
+with that tuning plus ``backends.attention`` (a verify pass's attention reads the cached KV heads
+without copying them per query head: ``tuned``, what ``load()`` gives). Printed:
 
 1. the three forms' times per weight shape and row count, and the form tuning chose;
 2. a feed of n tokens after a prompt of ``--context`` tokens (300 by default; several lengths
-   give one table each), all logits asked for (a verify pass of n - 1 drafts), n = 1..17, on both
-   models, interleaved per repetition (median ms), and v(n) = T(n) / T(1) for each: what
+   give one table each), all logits asked for (a verify pass of n - 1 drafts), n = 1..17, on the
+   three models, interleaved per repetition (median ms), and v(n) = T(n) / T(1) for each: what
    ``CostAwareK`` weighs a draft against, and how it moves as attention over a longer context
    grows;
 3. with ``--identity``: greedy decoding of the 40-prompt mix (64 tokens) on the stock model, on the
    tuned one, and speculative (n-gram, K=8) on the tuned one: token for token the same?
+   (stock and gemm only differ in a verify pass's products; the attention change gives the same logits)
 
 Results: bench/out/spec_gemm/results.json.
 """
@@ -70,10 +73,13 @@ def feed_table(backends: dict, prompt: list[int], n_max: int, reps: int) -> tupl
                 times[name][n].append(time.perf_counter() - start)
                 b.trim(len(prompt))
     ms = {name: {n: median(ts) * 1e3 for n, ts in by_n.items()} for name, by_n in times.items()}
-    lines = [f"{'n':>3} {'stock ms':>9} {'tuned ms':>9} {'tuned/stock':>11} {'stock v(n)':>10} {'tuned v(n)':>10}"]
+    names = list(backends)
+    lines = [f"{'n':>3} " + " ".join(f"{name + ' ms':>10}" for name in names) + " "
+             + " ".join(f"{name + ' v(n)':>12}" for name in names) + f" {'tuned/stock':>11}"]
     for n in range(1, n_max + 1):
-        s, t = ms["stock"][n], ms["tuned"][n]
-        lines.append(f"{n:>3} {s:9.1f} {t:9.1f} {t / s:10.2f}x {s / ms['stock'][1]:10.2f} {t / ms['tuned'][1]:10.2f}")
+        lines.append(f"{n:>3} " + " ".join(f"{ms[name][n]:10.1f}" for name in names) + " "
+                     + " ".join(f"{ms[name][n] / ms[name][1]:12.2f}" for name in names)
+                     + f" {ms['tuned'][n] / ms['stock'][n]:10.2f}x")
     return lines, ms
 
 
@@ -106,7 +112,8 @@ def main() -> None:
     header = (f"spec_gemm: SmolLM2-135M-Instruct, transformers float32 on CPU, torch {torch.__version__}, "
               f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.2f} at start")
     print(header, flush=True)
-    stock = load(tune_gemm=False)
+    stock = load(tune_gemm=False, grouped_attention=False)
+    gemm_only = load(grouped_attention=False)
     started = time.perf_counter()
     tuned = load()
     print(f"tuned in {time.perf_counter() - started:.1f} s (load included)", flush=True)
@@ -116,7 +123,8 @@ def main() -> None:
     feed_data = {}
     for length in args.context:
         prompt = [1000 + (i * 37) % 20000 for i in range(length)]
-        feeds, feed_data[length] = feed_table({"stock": stock.backend(), "tuned": tuned.backend()}, prompt,
+        models = {"stock": stock, "gemm": gemm_only, "tuned": tuned}
+        feeds, feed_data[length] = feed_table({name: m.backend() for name, m in models.items()}, prompt,
                                               args.n_max, args.reps)
         report += ["", f"a feed of n tokens after {length} (median ms; v(n) = T(n) / T(1)):", *feeds]
     results = {"forms": form_data, "feeds": feed_data,

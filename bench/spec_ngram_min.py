@@ -27,7 +27,7 @@ from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import SpecStats, speculate
 from inferaudit.speculative.model import load
-from inferaudit.speculative.policy import CostAwareK, VerifyCost, measure_verify_cost
+from inferaudit.speculative.policy import LONG_CONTEXT, CostAwareK, VerifyCost, measure_verify_cost
 from inferaudit.speculative.prompts import CLASSES, prompt_mix
 
 OUT = Path(__file__).parent / "out" / "spec_ngram_min"
@@ -36,7 +36,7 @@ OUT = Path(__file__).parent / "out" / "spec_ngram_min"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--drafters", nargs="+", default=["3:3", "1:1", "1:3"], help="MIN:ANCHOR[:ctx] per drafter")
-    parser.add_argument("--long", type=int, default=1024, help="the long context of ctx drafters' verify cost (tokens)")
+    parser.add_argument("--long", type=int, default=LONG_CONTEXT, help="the long context of ctx drafters' verify cost (tokens)")
     parser.add_argument("--per-class", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--classes", nargs="+", default=list(CLASSES))

@@ -277,8 +277,6 @@ CALIBRATION_TEXT = ("Summarise the following in two sentences. Speculative decod
                     "first rejected one is replaced by the target's own choice, so the output is unchanged. How much "
                     "it saves depends on how often drafts are accepted and on what a pass over several tokens costs.")
 
-LONG_CONTEXT = 1024  # tokens: the second context the verify cost is measured after (a long document question's)
-
 
 @app.command(name="serve-model")
 def serve_model(
@@ -301,7 +299,7 @@ def serve_model(
     from .speculative.drafters import EarlyExitDrafter, NGramDrafter
     from .speculative.engine import KPolicy
     from .speculative.model import ModelUnavailable, load
-    from .speculative.policy import CostAwareK, measure_verify_cost
+    from .speculative.policy import LONG_CONTEXT, CostAwareK, measure_verify_cost
     from .speculative.server import serve
 
     kind, _, arg = draft.partition(":")
@@ -353,6 +351,8 @@ def serve_model(
 
         for line in describe(loaded.gemm_plans):
             err.print(f"gemm {line}", highlight=False)
+    if backend == "transformers":
+        err.print(f"attention: {loaded.model.config._attn_implementation}", highlight=False)
     mode = "cost-aware, K up to " if cost_aware else "adaptive, K from " if adaptive else "K="
     err.print(f"serving {loaded.name} ({backend}) on http://{host}:{port}/v1" + (f" (drafter {drafter.name}, {mode}{k})" if drafter else ""))
     serve(loaded, host, port, drafter, policy, target)

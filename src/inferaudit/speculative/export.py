@@ -21,7 +21,7 @@ def export_safetensors(out_dir: str | Path, gguf: str | Path | None = None) -> P
     out = Path(out_dir)
     if (out / "config.json").exists() and (out / "model.safetensors").exists() and (out / "tokenizer.json").exists():
         return out
-    loaded = load(gguf, tune_gemm=False)  # only the weights are saved
+    loaded = load(gguf, tune_gemm=False, grouped_attention=False)  # only the weights are saved
     model = loaded.model
     # transformers de-quantises GGUF weights on load but keeps a GGUF "quantizer" marker that
     # refuses to save; the tensors are plain floats, so the marker is dropped

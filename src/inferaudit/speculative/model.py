@@ -58,12 +58,15 @@ class LoadedModel:
         return HFBackend(self.model, name=self.name, device=self.device)
 
 
-def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID, tune_gemm: bool = True) -> LoadedModel:
+def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID, tune_gemm: bool = True,
+         grouped_attention: bool = True) -> LoadedModel:
     """Load a GGUF causal LM (default: SmolLM2-135M-Instruct) with its tokenizer, offline.
 
     On CPU, ``tune_gemm`` times the equal formulations of each weight's product per row count
     (``backends.gemm``, a few seconds) so that verify passes of a few tokens do not hit the BLAS's
-    slow kernels; ``LoadedModel.gemm_plans`` says what was chosen.
+    slow kernels; ``LoadedModel.gemm_plans`` says what was chosen. ``grouped_attention`` lets a verify
+    pass's attention read the cached KV heads without copying them per query head
+    (``backends.attention``; the same logits). Both off: the model as transformers runs it.
     """
     try:
         import torch
@@ -78,6 +81,10 @@ def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MOD
     tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
     model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32)
     model.to(device).eval()
+    if grouped_attention and device == "cpu":
+        from .backends.attention import use_grouped_sdpa
+
+        use_grouped_sdpa(model)
     plans = {}
     if tune_gemm and device == "cpu":
         from .backends.gemm import tune

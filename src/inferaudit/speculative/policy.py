@@ -147,6 +147,7 @@ class VerifyCost:
         return {"lengths": list(self.lengths), "step_seconds": list(self.steps), "ratios": [list(r) for r in self.ratios]}
 
 
+LONG_CONTEXT = 1024  # tokens: the second context a server measures its verify cost after (a long document question's)
 MATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0
 
 
