@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/spec_gemm.py [--reps 9] [--context 300 1500] [--identity]   # about 2 minutes on 2 cores (+6 with --identity)
 
-SmolLM2-135M-Instruct is loaded three times with transformers on CPU (float32): as transformers
-runs it (``stock``); with ``backends.gemm`` tuning (each weight shape's product computed per row
-count by the fastest of ``linear``, ``x @ W.T`` and ``(W @ x.T).T``, timed at load: ``gemm``); and
-with that tuning plus ``backends.attention`` (a verify pass's attention reads the cached KV heads
-without copying them per query head: ``tuned``, what ``load()`` gives). Printed:
+SmolLM2-135M-Instruct is loaded twice with transformers on CPU (float32): as transformers runs it
+(``stock``), and as ``load()`` gives it (``tuned``): with ``backends.gemm`` tuning (each weight
+shape's product computed per row count by the fastest of ``linear``, ``x @ W.T`` and
+``(W @ x.T).T``, timed at load) and ``backends.attention`` (a verify pass's attention reads the
+cached KV heads without copying them per query head). ``gemm`` is the tuned model with
+transformers' own ``sdpa`` attention switched back (before each timed feed, untimed): the same
+plan, so tuned against gemm is the attention change alone. Printed:
 
 1. the three forms' times per weight shape and row count, and the form tuning chose;
 2. a feed of n tokens after a prompt of ``--context`` tokens (300 by default; several lengths
@@ -34,6 +36,7 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from inferaudit.speculative.backends import gemm
+from inferaudit.speculative.backends.attention import use_grouped_sdpa
 from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import KPolicy, speculate
@@ -61,13 +64,16 @@ def form_table(model, reps: int) -> tuple[list[str], dict]:
 
 
 def feed_table(backends: dict, prompt: list[int], n_max: int, reps: int) -> tuple[list[str], dict]:
-    for b in backends.values():
+    """``backends``: name -> (backend, called before each of its feeds, untimed)."""
+    for b, prepare in backends.values():
+        prepare()
         b.reset()
         b.feed(prompt, logits_from=len(prompt))
     times = {name: {n: [] for n in range(1, n_max + 1)} for name in backends}
     for _ in range(reps):
         for n in range(1, n_max + 1):
-            for name, b in backends.items():  # interleaved: drift hits both alike
+            for name, (b, prepare) in backends.items():  # interleaved: drift hits all alike
+                prepare()
                 start = time.perf_counter()
                 b.feed(prompt[-n:])
                 times[name][n].append(time.perf_counter() - start)
@@ -113,7 +119,6 @@ def main() -> None:
               f"{torch.get_num_threads()} threads, load {os.getloadavg()[0]:.2f} at start")
     print(header, flush=True)
     stock = load(tune_gemm=False, grouped_attention=False)
-    gemm_only = load(grouped_attention=False)
     started = time.perf_counter()
     tuned = load()
     print(f"tuned in {time.perf_counter() - started:.1f} s (load included)", flush=True)
@@ -123,9 +128,10 @@ def main() -> None:
     feed_data = {}
     for length in args.context:
         prompt = [1000 + (i * 37) % 20000 for i in range(length)]
-        models = {"stock": stock, "gemm": gemm_only, "tuned": tuned}
-        feeds, feed_data[length] = feed_table({name: m.backend() for name, m in models.items()}, prompt,
-                                              args.n_max, args.reps)
+        variants = {"stock": (stock.backend(), lambda: None),
+                    "gemm": (tuned.backend(), lambda: tuned.model.set_attn_implementation("sdpa")),
+                    "tuned": (tuned.backend(), lambda: use_grouped_sdpa(tuned.model))}
+        feeds, feed_data[length] = feed_table(variants, prompt, args.n_max, args.reps)
         report += ["", f"a feed of n tokens after {length} (median ms; v(n) = T(n) / T(1)):", *feeds]
     results = {"forms": form_data, "feeds": feed_data,
                "plans": {f"{o}x{i}": plan for (o, i), plan in tuned.gemm_plans.items()}}
