@@ -57,3 +57,20 @@ def test_tuning_swaps_every_linear_and_keeps_the_state_dict_and_the_tokens(tiny)
     assert list(decode(HFBackend(tiny), prompt, Sampling(max_tokens=24), set())) == stock
     spec = list(speculate(HFBackend(tiny), NGramDrafter(3, 1), prompt, Sampling(max_tokens=24), set(), KPolicy(k=4)))
     assert spec == stock
+
+
+def test_each_timing_covers_enough_calls_to_outlast_the_clocks_noise(monkeypatch):
+    clock, calls = [0.0], {"fast": 0, "slow": 0}
+
+    def form(name, seconds):
+        def run(x, w, wt):
+            calls[name] += 1
+            clock[0] += seconds
+        return run
+
+    monkeypatch.setattr(gemm.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(gemm, "FORMS", {"fast": (form("fast", 1e-5), False), "slow": (form("slow", 3e-5), False)})
+    timed = gemm.time_forms(torch.zeros(4, 4), rows=[2], reps=3, span=1e-3)
+    # sized on one round of both forms (40 us): 2 x 1 ms / 40 us = 50 calls per timing, 2 warm-up rounds
+    assert calls == {"fast": 2 + 3 * 50, "slow": 2 + 3 * 50}
+    assert timed[2] == pytest.approx({"fast": 1e-5, "slow": 3e-5})

@@ -69,20 +69,30 @@ class TunedLinear(nn.Module):
         return y.reshape(*x.shape[:-1], self.out_features)
 
 
-def time_forms(w: torch.Tensor, rows: Iterable[int], reps: int = 5) -> dict[int, dict[str, float]]:
-    """Median seconds of each form per row count, the forms interleaved so that drift hits them alike."""
+def time_forms(w: torch.Tensor, rows: Iterable[int], reps: int = 5, span: float = 1e-3) -> dict[int, dict[str, float]]:
+    """Median seconds of each form per row count, the forms interleaved so that drift hits them alike.
+
+    Each timing covers enough calls to last about ``span`` seconds: one product of a few rows by a
+    small matrix takes tens of microseconds, where one reading of the clock is noise enough to
+    choose the wrong form (and so to move the verify cost from one load to the next).
+    """
     wt = w.t().contiguous()
     out: dict[int, dict[str, float]] = {}
     with torch.inference_mode():
         for m in rows:
             x = torch.randn(m, w.shape[1], dtype=w.dtype, device=w.device)
+            for warm in (True, False):  # warms caches and the BLAS's buffers, then sizes the timed batches
+                start = time.perf_counter()
+                for form, _ in FORMS.values():
+                    form(x, w, wt)
+            calls = max(1, round(span * len(FORMS) / (time.perf_counter() - start)))
             times: dict[str, list[float]] = {name: [] for name in FORMS}
-            for rep in range(reps + 1):
+            for _ in range(reps):
                 for name, (form, _) in FORMS.items():
                     start = time.perf_counter()
-                    form(x, w, wt)
-                    if rep:  # the first round warms caches and the BLAS's buffers
-                        times[name].append(time.perf_counter() - start)
+                    for _ in range(calls):
+                        form(x, w, wt)
+                    times[name].append((time.perf_counter() - start) / calls)
             out[m] = {name: median(ts) for name, ts in times.items()}
     return out
 
