@@ -1,6 +1,7 @@
 """What tuning the CPU products and grouped attention buy a transformers verify pass, side by side in one run.
 
-    .venv/bin/python bench/spec_gemm.py [--reps 9] [--context 300 1500] [--identity]   # about 2 minutes on 2 cores (+6 with --identity)
+    .venv/bin/python bench/spec_gemm.py [--reps 9] [--context 300 1500] [--stability 4] [--identity]
+    # about 2 minutes on 2 cores (+1 per --stability load, +6 with --identity)
 
 SmolLM2-135M-Instruct is loaded twice with transformers on CPU (float32): as transformers runs it
 (``stock``), and as ``load()`` gives it (``tuned``): with ``backends.gemm`` tuning (each weight
@@ -16,7 +17,11 @@ plan, so tuned against gemm is the attention change alone. Printed:
    three models, interleaved per repetition (median ms), and v(n) = T(n) / T(1) for each: what
    ``CostAwareK`` weighs a draft against, and how it moves as attention over a longer context
    grows;
-3. with ``--identity``: greedy decoding of the 40-prompt mix (64 tokens) on the stock model, on the
+3. with ``--stability N``: how much the tuned plan moves the verify cost from one load to the next:
+   N fresh loads per timing span (one call per timing, as before 2026-11-28 19:30, and calls lasting
+   about 1 ms, as now), each tuned, then v(n) measured after 300 tokens as ``serve-model`` does;
+   per n the lowest, median and highest v(n) over the loads;
+4. with ``--identity``: greedy decoding of the 40-prompt mix (64 tokens) on the stock model, on the
    tuned one, and speculative (n-gram, K=8) on the tuned one: token for token the same?
    (stock and gemm only differ in a verify pass's products; the attention change gives the same logits)
 
@@ -41,6 +46,7 @@ from inferaudit.speculative.decode import Sampling, decode
 from inferaudit.speculative.drafters import NGramDrafter
 from inferaudit.speculative.engine import KPolicy, speculate
 from inferaudit.speculative.model import load
+from inferaudit.speculative.policy import measure_verify_cost
 from inferaudit.speculative.prompts import prompt_mix
 
 OUT = Path(__file__).parent / "out" / "spec_gemm"
@@ -89,6 +95,32 @@ def feed_table(backends: dict, prompt: list[int], n_max: int, reps: int) -> tupl
     return lines, ms
 
 
+def stability(loads: int, n_max: int, reps: int) -> tuple[list[str], dict]:
+    import gc
+
+    prompt = [1000 + (i * 37) % 20000 for i in range(300)]
+    spans = {"one call": 0.0, "1 ms": 1e-3}
+    curves: dict[str, list[list[float]]] = {name: [] for name in spans}
+    for i in range(loads):
+        for name, span in spans.items():  # alternated, so drift over the run hits both alike
+            m = load(tune_gemm=False)
+            gemm.tune(m.model, span=span)
+            curves[name].append(list(measure_verify_cost(m.backend(), prompt, n_max=n_max, reps=reps).ratios[0]))
+            del m
+            gc.collect()
+            print(f"  stability {i + 1}/{loads} {name}", flush=True)
+    lines = [f"{'n':>3} " + " ".join(f"{name + ' v(n) min/med/max':>24}" for name in spans)]
+    for n in range(2, n_max + 1):
+        cells = []
+        for name in spans:
+            vs = sorted(c[n - 1] for c in curves[name])
+            cells.append(f"{vs[0]:8.2f}{median(vs):8.2f}{vs[-1]:8.2f}")
+        lines.append(f"{n:>3} " + " ".join(cells))
+    spread = {name: median(max(c[n] for c in cs) / min(c[n] for c in cs) for n in range(1, n_max)) for name, cs in curves.items()}
+    lines.append("median over n of highest / lowest v(n): " + ", ".join(f"{name} {x:.2f}" for name, x in spread.items()))
+    return lines, curves
+
+
 def identity(stock, tuned, max_tokens: int) -> tuple[list[str], dict]:
     eos = stock.model.generation_config.eos_token_id
     stop = set(eos) if isinstance(eos, list) else {eos}
@@ -109,6 +141,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=9, help="repetitions per timing")
     parser.add_argument("--n-max", type=int, default=17, help="longest feed timed (K = n - 1 drafts)")
     parser.add_argument("--identity", action="store_true", help="also check greedy tokens over the 40-prompt mix")
+    parser.add_argument("--stability", type=int, default=0, metavar="N", help="N loads per tuning span: v(n) spread")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--context", type=int, nargs="+", default=[300], help="prompt lengths the feeds follow")
     args = parser.parse_args()
@@ -135,6 +168,10 @@ def main() -> None:
         report += ["", f"a feed of n tokens after {length} (median ms; v(n) = T(n) / T(1)):", *feeds]
     results = {"forms": form_data, "feeds": feed_data,
                "plans": {f"{o}x{i}": plan for (o, i), plan in tuned.gemm_plans.items()}}
+    if args.stability:
+        lines, curves = stability(args.stability, args.n_max, args.reps)
+        report += ["", f"v(n) after 300 tokens over {args.stability} loads per tuning span:", *lines]
+        results["stability"] = curves
     if args.identity:
         lines, counts = identity(stock, tuned, args.max_tokens)
         report += ["", f"greedy identity, 40 prompts, {args.max_tokens} tokens:", *lines]

@@ -85,7 +85,7 @@ def time_forms(w: torch.Tensor, rows: Iterable[int], reps: int = 5, span: float 
                 start = time.perf_counter()
                 for form, _ in FORMS.values():
                     form(x, w, wt)
-            calls = max(1, round(span * len(FORMS) / (time.perf_counter() - start)))
+            calls = max(1, round(span * len(FORMS) / (time.perf_counter() - start)))  # span 0: one call a timing
             times: dict[str, list[float]] = {name: [] for name in FORMS}
             for _ in range(reps):
                 for name, (form, _) in FORMS.items():
@@ -103,8 +103,10 @@ def choose(timings: dict[str, float]) -> str:
     return best if timings[best] < MARGIN * timings[DEFAULT] else DEFAULT
 
 
-def tune(model: nn.Module, rows: Iterable[int] = range(1, 18), reps: int = 5) -> dict[tuple[int, int], dict[int, str]]:
-    """Replace every CPU ``nn.Linear`` of ``model`` by a :class:`TunedLinear`; one timing per weight shape.
+def tune(model: nn.Module, rows: Iterable[int] = range(1, 18), reps: int = 5,
+         span: float = 1e-3) -> dict[tuple[int, int], dict[int, str]]:
+    """Replace every CPU ``nn.Linear`` of ``model`` by a :class:`TunedLinear`; one timing per weight shape
+    (``reps`` and ``span``: as in :func:`time_forms`).
 
     Returns the plan per (out, in) shape: row count -> form, for the row counts where a form other
     than ``linear`` won.
@@ -119,7 +121,7 @@ def tune(model: nn.Module, rows: Iterable[int] = range(1, 18), reps: int = 5) ->
     for parent, name, linear in targets:
         shape = tuple(linear.weight.shape)
         if shape not in plans:
-            timed = time_forms(linear.weight.detach(), rows, reps)
+            timed = time_forms(linear.weight.detach(), rows, reps, span)
             plans[shape] = {m: form for m, t in timed.items() if (form := choose(t)) != DEFAULT}
         setattr(parent, name, TunedLinear(linear, plans[shape]))
     return plans
