@@ -16,12 +16,13 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
   same GGUF), so the plain texts of the two servers are compared too.
 
 - ``ours-hf-plain`` and ``ours-hf-cost-aware``: ``serve-model --backend transformers`` (float32 torch,
-  as vLLM's CPU path), plain and with ``--draft ngram:32:3 --cost-aware --k 16``: drafts from n-gram
-  matches of 3 to 32 tokens, each verified up to the length its match has been seen to pay for
-  (with the model's products tuned at load, ``backends.gemm``, a transformers verify pass of up to
-  4 tokens costs about one single-token step here and one of 17 about 2, so short drafts are nearly
-  free and long drafts from long matches pay). Not vLLM's drafting configuration: our engine's own
-  best, set against it.
+  as vLLM's CPU path), plain and with ``--draft ngram:32:1 --cost-aware --k 16``: drafts from n-gram
+  matches of 1 to 32 tokens (matches of 3 or more found first), each verified up to the length its
+  match has been seen to pay for at the cost of a pass at that position (with the model's products
+  tuned at load, ``backends.gemm``, and its attention reading cached KV heads without copies,
+  ``backends.attention``, a transformers verify pass of up to 4 tokens costs about one single-token
+  step here and one of 17 about 2, so short drafts are nearly free and long drafts from long
+  matches pay). Not vLLM's drafting configuration: our engine's own best, set against it.
 
 ``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default).
 
@@ -55,7 +56,7 @@ VLLM_PAIR = {"vLLM": ("vllm-plain", "vllm-ngram")}
 OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32": ("ours-f32-plain", "ours-f32-ngram")},
         "hf": {"ours transformers": ("ours-hf-plain", "ours-hf-cost-aware")}}
 NGRAM_OPTIONS = ("--draft", "ngram:4:4", "--k", "5")
-COST_AWARE_OPTIONS = ("--draft", "ngram:32:3", "--cost-aware", "--k", "16")
+COST_AWARE_OPTIONS = ("--draft", "ngram:32:1", "--cost-aware", "--k", "16")
 
 
 def f32_gguf() -> Path:
