@@ -32,8 +32,9 @@ step that replaced it shows whether its first token was the target's.
 What a pass costs also depends on where it runs: attention reads the whole
 context once per token fed, so a pass over several tokens grows with the
 context faster than a one-token step does (on the tuned transformers backend
-v(9) = 1.52 after 300 tokens, 1.89 after 1,500). ``VerifyCost`` measures v(n)
-after two context lengths and gives it at any position.
+v(9) = 1.38 after 300 tokens, 1.70 after 1,500: ``bench/spec_gemm.py``).
+``VerifyCost`` measures v(n) after two context lengths and gives it at any
+position.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ class VerifyCost:
         return list(itertools.accumulate((s / seconds[0] for s in seconds), max))
 
     def describe(self) -> str:
-        """One line per measured length: ``after L tokens: 1:1.00 2:1.05 ...``."""
+        """v(n) after each measured length, ``after L tokens (T ms a step): 1:1.00 2:1.05 ...``, joined by "; "."""
         return "; ".join(f"after {length} tokens ({step * 1e3:.1f} ms a step): "
                          + " ".join(f"{n}:{v:.2f}" for n, v in enumerate(self.at(length), 1))
                          for length, step in zip(self.lengths, self.steps)) if len(self.lengths) > 1 \
