@@ -182,23 +182,32 @@ def test_a_noisy_verify_cost_that_dips_is_read_as_never_falling():
 
 
 class _ClockedBackend:
-    """A backend double on a fake clock: a feed of n tokens takes n units times a load that triples at
-    every one-token feed (the start of each repetition), as when other processes start beside a server."""
+    """A backend double on a fake clock: a feed of n tokens after ``cached`` ones takes ``seconds(n, cached)``."""
 
-    def __init__(self, clock):
-        self.clock, self.load, self.cached = clock, 1.0, 0
+    def __init__(self, clock, seconds):
+        self.clock, self.seconds, self.cached = clock, seconds, 0
 
     def reset(self):
         self.cached = 0
 
     def feed(self, tokens, logits_from=0):
-        if len(tokens) == 1:
-            self.load *= 3
-        self.clock[0] += len(tokens) * self.load
+        self.clock[0] += self.seconds(len(tokens), self.cached)
         self.cached += len(tokens)
 
     def trim(self, keep):
         self.cached = keep
+
+
+def _load_tripling_at_each_repetition():
+    """n units times a load that triples at every one-token feed (the start of each repetition), as when
+    other processes start beside a server."""
+    load = [1.0]
+
+    def seconds(n, cached):
+        if n == 1:
+            load[0] *= 3
+        return n * load[0]
+    return seconds
 
 
 def test_the_verify_cost_is_measured_so_that_a_load_change_falls_on_every_n_alike(monkeypatch):
@@ -206,7 +215,8 @@ def test_the_verify_cost_is_measured_so_that_a_load_change_falls_on_every_n_alik
 
     clock = [0.0]
     monkeypatch.setattr(policy.time, "perf_counter", lambda: clock[0])
-    v = policy.measure_verify_cost(_ClockedBackend(clock), list(range(20)), n_max=5, reps=5)
+    v = policy.measure_verify_cost(_ClockedBackend(clock, _load_tripling_at_each_repetition()), list(range(20)),
+                                   n_max=5, reps=5)
     assert v.lengths == (20,) and v.at(20) == [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
@@ -247,28 +257,12 @@ def test_a_draft_worth_verifying_early_in_a_sequence_is_declined_after_a_long_co
     assert policy.keep(draft, 2) == 2  # no position given: the start of a sequence
 
 
-class _AttendingBackend:
-    """A backend double on a fake clock: a feed of n tokens after L cached ones takes n (1 + L / 100) units."""
-
-    def __init__(self, clock):
-        self.clock, self.cached = clock, 0
-
-    def reset(self):
-        self.cached = 0
-
-    def feed(self, tokens, logits_from=0):
-        self.clock[0] += len(tokens) * (1 + self.cached / 100)
-        self.cached += len(tokens)
-
-    def trim(self, keep):
-        self.cached = keep
-
-
 def test_the_verify_cost_is_measured_after_the_prompt_and_after_the_prompt_repeated_to_a_long_context(monkeypatch):
     from inferaudit.speculative import policy
 
     clock = [0.0]
     monkeypatch.setattr(policy.time, "perf_counter", lambda: clock[0])
-    v = policy.measure_verify_cost(_AttendingBackend(clock), list(range(20)), n_max=4, reps=3, long=120)
+    attending = _ClockedBackend(clock, lambda n, cached: n * (1 + cached / 100))  # attention: n x context
+    v = policy.measure_verify_cost(attending, list(range(20)), n_max=4, reps=3, long=120)
     assert v.lengths == (20, 120) and v.steps == pytest.approx((1.2, 2.2))
     assert v.ratios == (pytest.approx((1.0, 2.0, 3.0, 4.0)),) * 2
