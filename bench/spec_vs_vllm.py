@@ -16,13 +16,15 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
   same GGUF), so the plain texts of the two servers are compared too.
 
 - ``ours-hf-plain`` and ``ours-hf-cost-aware``: ``serve-model --backend transformers`` (float32 torch,
-  as vLLM's CPU path), plain and with ``--draft ngram:32:1 --cost-aware --k 16``: drafts from n-gram
-  matches of 1 to 32 tokens (matches of 3 or more found first), each verified up to the length its
-  match has been seen to pay for at the cost of a pass at that position (with the model's products
+  as vLLM's CPU path), plain and with ``--draft ngram:32:3 --cost-aware --k 16``: drafts from n-gram
+  matches of 3 to 32 tokens, each verified up to the length its match has been seen to pay for at
+  the cost of a pass at that position (with the model's products
   tuned at load, ``backends.gemm``, and its attention reading cached KV heads without copies,
   ``backends.attention``, a transformers verify pass of up to 4 tokens costs about one single-token
   step here and one of 17 about 2, so short drafts are nearly free and long drafts from long
   matches pay). Not vLLM's drafting configuration: our engine's own best, set against it.
+- ``ours-hf-cost-aware-1`` (``--ours hf1``, beside ``hf``'s plain server): the same with
+  ``--draft ngram:32:1``, drafting after matches of 1 and 2 tokens too, where no longer match exists.
 
 ``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default).
 
@@ -54,9 +56,11 @@ from inferaudit.testing.servers import VLLM_NGRAM, ServerUnavailable, serve_mode
 OUT = Path(__file__).parent / "out" / "spec_vs_vllm"
 VLLM_PAIR = {"vLLM": ("vllm-plain", "vllm-ngram")}
 OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32": ("ours-f32-plain", "ours-f32-ngram")},
-        "hf": {"ours transformers": ("ours-hf-plain", "ours-hf-cost-aware")}}
+        "hf": {"ours transformers": ("ours-hf-plain", "ours-hf-cost-aware")},
+        "hf1": {"ours transformers, 1-token matches": ("ours-hf-plain", "ours-hf-cost-aware-1")}}
 NGRAM_OPTIONS = ("--draft", "ngram:4:4", "--k", "5")
-COST_AWARE_OPTIONS = ("--draft", "ngram:32:1", "--cost-aware", "--k", "16")
+COST_AWARE_OPTIONS = ("--draft", "ngram:32:3", "--cost-aware", "--k", "16")
+COST_AWARE_1_OPTIONS = ("--draft", "ngram:32:1", "--cost-aware", "--k", "16")
 
 
 def f32_gguf() -> Path:
@@ -93,7 +97,8 @@ def main() -> None:
     parser.add_argument("--warm-per-class", type=int, default=2,
                         help="prompts per class every endpoint gets first, unrecorded (disjoint from the measured ones)")
     parser.add_argument("--ours", default="q4_1,f32",
-                        help="our servers: q4_1 (the shipped GGUF), f32 (requantized), hf (transformers), comma-separated")
+                        help="our servers: q4_1 (the shipped GGUF), f32 (requantized), hf (transformers), hf1 (transformers,"
+                        " drafting after 1-token matches too), comma-separated")
     args = parser.parse_args()
     picked = [w.strip() for w in args.ours.split(",") if w.strip()]
     if not picked or any(w not in OURS for w in picked):
@@ -118,12 +123,15 @@ def main() -> None:
             f32 = ("--backend", "llama.cpp", "--gguf", str(f32_gguf()), "--kv-type", "f32")
             starts["ours-f32-plain"] = lambda log: serve_model(log, *f32, "--draft", "none")
             starts["ours-f32-ngram"] = lambda log: serve_model(log, *f32, *NGRAM_OPTIONS)
-        if "hf" in picked:
+        if "hf" in picked or "hf1" in picked:
             starts["ours-hf-plain"] = lambda log: serve_model(log, "--backend", "transformers", "--draft", "none")
+        if "hf" in picked:
             starts["ours-hf-cost-aware"] = lambda log: serve_model(log, "--backend", "transformers", *COST_AWARE_OPTIONS)
+        if "hf1" in picked:
+            starts["ours-hf-cost-aware-1"] = lambda log: serve_model(log, "--backend", "transformers", *COST_AWARE_1_OPTIONS)
         # a cost-aware server times its verify pass at start: it starts once the others are up and idle,
         # or the timing would measure their start-up (v(2) = 15.8 was measured beside vLLM loading)
-        late = {"ours-hf-cost-aware"}
+        late = {"ours-hf-cost-aware", "ours-hf-cost-aware-1"}
         for group in ([label for label in starts if label not in late], [label for label in starts if label in late]):
             started = []
             for label in group:
