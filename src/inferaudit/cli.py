@@ -293,6 +293,11 @@ def serve_model(
                                 " (llama.cpp when llama-cpp-python is installed: its quantized CPU kernels are ~5x faster)"),
     kv_type: str = typer.Option("f16", "--kv-type", help="llama.cpp's KV cache: f16 | f32 (with an F32 GGUF: the tokens"
                                 " transformers gives from the same weights)"),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", help="Reuse the products plan and verify cost"
+                                               " another start wrote (--save-calibration) instead of timing them, so"
+                                               " servers compared side by side run alike"),
+    save_calibration: Optional[Path] = typer.Option(None, "--save-calibration",
+                                                    help="Write the products plan and verify cost used to this file"),
 ) -> None:
     """Serve the local model as an OpenAI-compatible endpoint (chat completions, streaming), optionally speculative."""
     from .speculative.backends import BACKENDS, backend_class
@@ -326,9 +331,20 @@ def serve_model(
     if kv_type not in KV_TYPES or (kv_type != "f16" and backend != "llama.cpp"):
         err.print(f"[red]error:[/] --kv-type {kv_type!r}: use f16 or f32, with the llama.cpp backend")
         raise typer.Exit(2)
+    from .speculative.calibration import Calibration
+
+    try:
+        given = Calibration.read(calibration) if calibration else Calibration()
+    except ValueError as exc:
+        err.print(f"[red]error:[/] --calibration {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    if cost_aware and given.verify_cost is not None and given.verify_cost.n_max < k + 1:
+        err.print(f"[red]error:[/] --calibration {calibration}: its verify cost covers passes of up to "
+                  f"{given.verify_cost.n_max} tokens; --k {k} needs {k + 1}", highlight=False)
+        raise typer.Exit(2)
     try:
         # the tokenizer (and chat template) always come from transformers; its CPU products are tuned when it serves
-        loaded = load(gguf, tune_gemm=backend == "transformers")
+        loaded = load(gguf, tune_gemm=backend == "transformers", gemm_plans=given.gemm_plans)
         options = {"kv_type": kv_type} if backend == "llama.cpp" else {}
         target = None if backend == "transformers" else backend_class(backend).load(gguf or None, "cpu", **options)
     except ModelUnavailable as exc:
@@ -340,12 +356,20 @@ def serve_model(
     elif kind == "early-exit":
         drafter = EarlyExitDrafter(loaded.model, int(arg))
     policy = KPolicy(k=k, adaptive=adaptive)
-    if cost_aware:  # measured on the very backend that will serve
+    if cost_aware:  # measured on the very backend that will serve, unless --calibration gives it
         target = target or loaded.backend()
-        calibration = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
-        # and after a long context: a pass over several tokens grows with it faster than a plain step does
-        policy = CostAwareK(measure_verify_cost(target, calibration, n_max=k + 1, long=LONG_CONTEXT), k_max=k)
-        err.print(f"verify cost v(n) measured {policy.verify_cost.describe()}", highlight=False)
+        verify_cost = given.verify_cost
+        if verify_cost is None:
+            prompt = loaded.chat_ids([{"role": "user", "content": CALIBRATION_TEXT}])
+            # and after a long context: a pass over several tokens grows with it faster than a plain step does
+            verify_cost = measure_verify_cost(target, prompt, n_max=k + 1, long=LONG_CONTEXT)
+        policy = CostAwareK(verify_cost, k_max=k)
+        source = f"read from {calibration}" if given.verify_cost is not None else "measured"
+        err.print(f"verify cost v(n) {source} {verify_cost.describe()}", highlight=False)
+    if save_calibration:
+        Calibration(loaded.gemm_plans if backend == "transformers" else None,
+                    policy.verify_cost if isinstance(policy, CostAwareK) else None).save(save_calibration)
+        err.print(f"calibration written to {save_calibration}", highlight=False)
     if loaded.gemm_plans:
         from .speculative.backends.gemm import describe
 

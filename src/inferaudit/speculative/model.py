@@ -59,12 +59,13 @@ class LoadedModel:
 
 
 def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MODEL_ID, tune_gemm: bool = True,
-         grouped_attention: bool = True) -> LoadedModel:
+         grouped_attention: bool = True, gemm_plans: dict | None = None) -> LoadedModel:
     """Load a GGUF causal LM (default: SmolLM2-135M-Instruct) with its tokenizer, offline.
 
     On CPU, ``tune_gemm`` times the equal formulations of each weight's product per row count
     (``backends.gemm``, a few seconds) so that verify passes of a few tokens do not hit the BLAS's
-    slow kernels; ``LoadedModel.gemm_plans`` says what was chosen. ``grouped_attention`` lets a verify
+    slow kernels; ``LoadedModel.gemm_plans`` says what was chosen, and ``gemm_plans`` (a plan chosen
+    before, ``backends.gemm.tune``'s result) is applied instead of timing. ``grouped_attention`` lets a verify
     pass's attention read the cached KV heads without copying them per query head
     (``backends.attention``; the same logits). Both off: the model as transformers runs it.
     """
@@ -87,7 +88,7 @@ def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MOD
         use_grouped_sdpa(model)
     plans = {}
     if tune_gemm and device == "cpu":
-        from .backends.gemm import tune
+        from .backends.gemm import apply, tune
 
-        plans = tune(model)
+        plans = tune(model) if gemm_plans is None else apply(model, gemm_plans)
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, device=device, gemm_plans=plans)

@@ -147,6 +147,15 @@ class VerifyCost:
     def as_dict(self) -> dict[str, Any]:
         return {"lengths": list(self.lengths), "step_seconds": list(self.steps), "ratios": [list(r) for r in self.ratios]}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerifyCost:
+        """What :meth:`as_dict` wrote."""
+        try:
+            return cls(tuple(int(n) for n in data["lengths"]), tuple(float(t) for t in data["step_seconds"]),
+                       tuple(tuple(float(v) for v in r) for r in data["ratios"]))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"a verify cost needs lengths, step_seconds and ratios: {exc!r}") from None
+
 
 LONG_CONTEXT = 1024  # tokens: the second context a server measures its verify cost after (a long document question's)
 MATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)  # lower edges; a draft without a match length (a model's) is bucket 0

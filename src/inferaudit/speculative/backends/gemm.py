@@ -113,18 +113,44 @@ def tune(model: nn.Module, rows: Iterable[int] = range(1, 18), reps: int = 5,
     """
     rows = list(rows)
     plans: dict[tuple[int, int], dict[int, str]] = {}
-    targets: list[tuple[nn.Module, str, nn.Linear]] = []
-    for parent in model.modules():
-        for name, child in parent.named_children():
-            if type(child) is nn.Linear and child.weight.device.type == "cpu":
-                targets.append((parent, name, child))
-    for parent, name, linear in targets:
+    for _, _, linear in _linears(model):
         shape = tuple(linear.weight.shape)
         if shape not in plans:
             timed = time_forms(linear.weight.detach(), rows, reps, span)
             plans[shape] = {m: form for m, t in timed.items() if (form := choose(t)) != DEFAULT}
-        setattr(parent, name, TunedLinear(linear, plans[shape]))
-    return plans
+    return apply(model, plans)
+
+
+def apply(model: nn.Module, plans: dict[tuple[int, int], dict[int, str]]) -> dict[tuple[int, int], dict[int, str]]:
+    """Replace every CPU ``nn.Linear`` of ``model`` by a :class:`TunedLinear` with a given plan (a shape
+    the plans leave out keeps ``linear`` throughout); returns the plans, one per shape of the model."""
+    unknown = {form for plan in plans.values() for form in plan.values()} - set(FORMS)
+    if unknown:
+        raise ValueError(f"unknown product forms {sorted(unknown)}: use {', '.join(FORMS)}")
+    used: dict[tuple[int, int], dict[int, str]] = {}
+    for parent, name, linear in _linears(model):
+        shape = tuple(linear.weight.shape)
+        used[shape] = plans.get(shape, {})
+        setattr(parent, name, TunedLinear(linear, used[shape]))
+    return used
+
+
+def _linears(model: nn.Module) -> list[tuple[nn.Module, str, nn.Linear]]:
+    return [(parent, name, child) for parent in model.modules() for name, child in parent.named_children()
+            if type(child) is nn.Linear and child.weight.device.type == "cpu"]
+
+
+def plans_to_json(plans: dict[tuple[int, int], dict[int, str]]) -> dict[str, dict[str, str]]:
+    """``{"OUTxIN": {"rows": form}}``: what :func:`plans_from_json` reads back."""
+    return {f"{out}x{inp}": {str(m): form for m, form in sorted(plan.items())} for (out, inp), plan in plans.items()}
+
+
+def plans_from_json(data: dict[str, dict[str, str]]) -> dict[tuple[int, int], dict[int, str]]:
+    try:
+        return {tuple(int(x) for x in shape.split("x")): {int(m): form for m, form in plan.items()}  # type: ignore[misc]
+                for shape, plan in data.items()}
+    except (AttributeError, ValueError) as exc:
+        raise ValueError(f"a products plan maps 'OUTxIN' to {{rows: form}}: {exc}") from None
 
 
 def describe(plans: dict[tuple[int, int], dict[int, str]]) -> list[str]:
