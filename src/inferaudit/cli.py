@@ -367,8 +367,12 @@ def serve_model(
         source = f"read from {calibration}" if given.verify_cost is not None else "measured"
         err.print(f"verify cost v(n) {source} {verify_cost.describe()}", highlight=False)
     if save_calibration:
-        Calibration(loaded.gemm_plans if backend == "transformers" else None,
-                    policy.verify_cost if isinstance(policy, CostAwareK) else None).save(save_calibration)
+        try:
+            Calibration(loaded.gemm_plans if backend == "transformers" else None,
+                        policy.verify_cost if isinstance(policy, CostAwareK) else None).save(save_calibration)
+        except OSError as exc:
+            err.print(f"[red]error:[/] --save-calibration {save_calibration}: {exc.strerror or exc}", highlight=False)
+            raise typer.Exit(2) from None
         err.print(f"calibration written to {save_calibration}", highlight=False)
     if loaded.gemm_plans:
         from .speculative.backends.gemm import describe
