@@ -81,7 +81,7 @@ def time_forms(w: torch.Tensor, rows: Iterable[int], reps: int = 5, span: float 
     with torch.inference_mode():
         for m in rows:
             x = torch.randn(m, w.shape[1], dtype=w.dtype, device=w.device)
-            for warm in (True, False):  # warms caches and the BLAS's buffers, then sizes the timed batches
+            for _ in range(2):  # the first round warms caches and the BLAS's buffers, the second sizes the timed batches
                 start = time.perf_counter()
                 for form, _ in FORMS.values():
                     form(x, w, wt)
