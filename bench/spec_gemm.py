@@ -69,6 +69,11 @@ def form_table(model, reps: int) -> tuple[list[str], dict]:
     return lines, data
 
 
+def synthetic_prompt(length: int) -> list[int]:
+    """Token ids to time passes after: what a pass costs does not depend on which tokens they are."""
+    return [1000 + (i * 37) % 20000 for i in range(length)]
+
+
 def feed_table(backends: dict, prompt: list[int], n_max: int, reps: int) -> tuple[list[str], dict]:
     """``backends``: name -> (backend, called before each of its feeds, untimed)."""
     for b, prepare in backends.values():
@@ -98,7 +103,7 @@ def feed_table(backends: dict, prompt: list[int], n_max: int, reps: int) -> tupl
 def stability(loads: int, n_max: int, reps: int) -> tuple[list[str], dict]:
     import gc
 
-    prompt = [1000 + (i * 37) % 20000 for i in range(300)]
+    prompt = synthetic_prompt(300)
     spans = {"one call": 0.0, "1 ms": 1e-3}
     curves: dict[str, list[list[float]]] = {name: [] for name in spans}
     for i in range(loads):
@@ -160,7 +165,7 @@ def main() -> None:
               "each form's time per product (median ms):", *forms]
     feed_data = {}
     for length in args.context:
-        prompt = [1000 + (i * 37) % 20000 for i in range(length)]
+        prompt = synthetic_prompt(length)
         variants = {"stock": (stock.backend(), lambda: None),
                     "gemm": (tuned.backend(), lambda: tuned.model.set_attn_implementation("sdpa")),
                     "tuned": (tuned.backend(), lambda: use_grouped_sdpa(tuned.model))}

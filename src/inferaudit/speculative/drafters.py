@@ -53,8 +53,9 @@ class NGramDrafter:
     ``anchor``. A single index of 1-grams would compare only the latest 64 occurrences of a token
     as common as a newline or an indent, and miss a long match further back; one of 3-grams alone
     would never draft after a 1- or 2-token match, which can pay where a verify pass of a few tokens
-    costs about one step (``bench/spec_ngram_min.py``: on the tuned transformers backend it gains
-    on code and loses on questions over long documents, where a pass costs more).
+    costs about one step (``bench/spec_ngram_min.py``: in one process on the tuned transformers
+    backend it gained on code and on questions over long documents; through a server that learns
+    one acceptance table from all prompt classes it lost, ``bench/spec_vs_vllm.py --ours hf,hf1``).
     """
 
     def __init__(self, max_ngram: int = 3, min_ngram: int = 1, max_candidates: int = 64, anchor: int = 3):
