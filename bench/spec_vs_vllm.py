@@ -26,7 +26,9 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
 - ``ours-hf-cost-aware-1`` (``--ours hf1``, beside ``hf``'s plain server): the same with
   ``--draft ngram:32:1``, drafting after matches of 1 and 2 tokens too, where no longer match exists.
 
-``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default).
+``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default). Our transformers servers share one
+calibration (bench/out/spec_vs_vllm/calibration.json): the first cost-aware server writes the products plan
+and verify cost it measured, the others reuse them.
 
 Before the measured run every endpoint gets ``--warm-per-class`` prompts per class (2; disjoint from
 the measured ones, unrecorded), as traffic a server has seen before: the cost-aware server learns
@@ -59,8 +61,9 @@ OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32":
         "hf": {"ours transformers": ("ours-hf-plain", "ours-hf-cost-aware")},
         "hf1": {"ours transformers, 1-token matches": ("ours-hf-plain", "ours-hf-cost-aware-1")}}
 NGRAM_OPTIONS = ("--draft", "ngram:4:4", "--k", "5")
-COST_AWARE_OPTIONS = ("--draft", "ngram:32:3", "--cost-aware", "--k", "16")
-COST_AWARE_1_OPTIONS = ("--draft", "ngram:32:1", "--cost-aware", "--k", "16")
+HF_OPTIONS = {"ours-hf-cost-aware": ("--draft", "ngram:32:3", "--cost-aware", "--k", "16"),
+              "ours-hf-cost-aware-1": ("--draft", "ngram:32:1", "--cost-aware", "--k", "16"),
+              "ours-hf-plain": ("--draft", "none")}
 
 
 def f32_gguf() -> Path:
@@ -123,17 +126,21 @@ def main() -> None:
             f32 = ("--backend", "llama.cpp", "--gguf", str(f32_gguf()), "--kv-type", "f32")
             starts["ours-f32-plain"] = lambda log: serve_model(log, *f32, "--draft", "none")
             starts["ours-f32-ngram"] = lambda log: serve_model(log, *f32, *NGRAM_OPTIONS)
-        if "hf" in picked or "hf1" in picked:
-            starts["ours-hf-plain"] = lambda log: serve_model(log, "--backend", "transformers", "--draft", "none")
-        if "hf" in picked:
-            starts["ours-hf-cost-aware"] = lambda log: serve_model(log, "--backend", "transformers", *COST_AWARE_OPTIONS)
-        if "hf1" in picked:
-            starts["ours-hf-cost-aware-1"] = lambda log: serve_model(log, "--backend", "transformers", *COST_AWARE_1_OPTIONS)
-        # a cost-aware server times its verify pass at start: it starts once the others are up and idle,
-        # or the timing would measure their start-up (v(2) = 15.8 was measured beside vLLM loading); two of
-        # them start one after the other, for the same reason
-        late = ["ours-hf-cost-aware", "ours-hf-cost-aware-1"]
-        for group in ([label for label in starts if label not in late], *([label] for label in late if label in starts)):
+        # our transformers servers share one calibration: the first cost-aware one to start tunes the products and
+        # times its verify passes and writes them; the others read them, so plain and speculative servers multiply
+        # with the same plan and the comparison measures the drafting, not two tunings (two servers tuned apart
+        # had chosen different forms for 4 of 5 weight shapes, and measured v(3) 1.21 and 1.53)
+        transformers = [label for w, label in (("hf", "ours-hf-cost-aware"), ("hf1", "ours-hf-cost-aware-1")) if w in picked]
+        transformers += ["ours-hf-plain"] if transformers else []
+        calibration = OUT / "calibration.json"
+        calibration.unlink(missing_ok=True)
+        for i, label in enumerate(transformers):
+            options = (*HF_OPTIONS[label], "--save-calibration" if i == 0 else "--calibration", str(calibration))
+            starts[label] = lambda log, options=options: serve_model(log, "--backend", "transformers", *options)
+        # the transformers servers start once the others are up and idle, one after the other: a cost-aware
+        # server times its verify pass at start, and beside a loading server the timing measures that instead
+        # (v(2) = 15.8 was measured beside vLLM loading)
+        for group in ([label for label in starts if label not in transformers], *([label] for label in transformers)):
             started = []
             for label in group:
                 log = OUT / f"{label}.log"
