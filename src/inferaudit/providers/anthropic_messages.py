@@ -27,7 +27,7 @@ from typing import Any
 
 from ..usage import Tokens
 from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
-from .base import SSEEvent, UsageReport
+from .base import ModelInBody, SSEEvent, UsageReport
 from .sse import encode_event
 
 KNOWN_USAGE = frozenset(
@@ -143,20 +143,10 @@ _HANDLERS = {
 }
 
 
-class AnthropicMessages:
+class AnthropicMessages(ModelInBody):
     """The ``anthropic-messages`` wire protocol."""
 
     name = "anthropic-messages"
-
-    def request_model(self, body: dict[str, Any], path: str) -> str | None:
-        return text(body.get("model"))
-
-    def is_stream(self, body: dict[str, Any], path: str) -> bool:
-        return body.get("stream") is True
-
-    def prepare_upstream(self, body: dict[str, Any], stream: bool) -> tuple[dict[str, Any], bool]:
-        """Messages always reports usage, streaming or not: nothing to add."""
-        return body, False
 
     def usage(self, body: dict[str, Any]) -> UsageReport:
         body = response_object(body)

@@ -28,7 +28,7 @@ from typing import Any
 
 from ..usage import Tokens
 from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
-from .base import SSEEvent, UsageReport
+from .base import ModelInBody, SSEEvent, UsageReport
 from .spec_counters import read_spec
 from .sse import DONE, encode_event
 
@@ -198,16 +198,10 @@ class ChatStreamUsage:
         return report
 
 
-class OpenAIChat:
+class OpenAIChat(ModelInBody):
     """The ``openai-chat`` wire protocol."""
 
     name = "openai-chat"
-
-    def request_model(self, body: dict[str, Any], path: str) -> str | None:
-        return text(body.get("model"))
-
-    def is_stream(self, body: dict[str, Any], path: str) -> bool:
-        return body.get("stream") is True
 
     def prepare_upstream(self, body: dict[str, Any], stream: bool) -> tuple[dict[str, Any], bool]:
         """Ask for the usage chunk on every stream; say whether the client had not asked for it."""

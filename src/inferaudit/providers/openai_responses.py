@@ -21,7 +21,7 @@ from typing import Any
 
 from ..usage import Tokens
 from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
-from .base import SSEEvent, UsageReport
+from .base import ModelInBody, SSEEvent, UsageReport
 from .openai_chat import error_type
 from .sse import encode_event
 
@@ -127,20 +127,10 @@ class ResponsesStreamUsage:
         return self._report
 
 
-class OpenAIResponses:
+class OpenAIResponses(ModelInBody):
     """The ``openai-responses`` wire protocol."""
 
     name = "openai-responses"
-
-    def request_model(self, body: dict[str, Any], path: str) -> str | None:
-        return text(body.get("model"))
-
-    def is_stream(self, body: dict[str, Any], path: str) -> bool:
-        return body.get("stream") is True
-
-    def prepare_upstream(self, body: dict[str, Any], stream: bool) -> tuple[dict[str, Any], bool]:
-        """Responses always reports usage in its terminal event: nothing to add."""
-        return body, False
 
     def usage(self, body: dict[str, Any]) -> UsageReport:
         body = response_object(body)
