@@ -4,14 +4,15 @@
     # about 2 minutes on 2 cores (+1 per --stability load, +6 with --identity)
 
 SmolLM2-135M-Instruct is loaded twice with transformers on CPU (float32): as transformers runs it
-(``stock``), and as ``load()`` gives it (``tuned``): with ``backends.gemm`` tuning (each weight
-shape's product computed per row count by the fastest of ``linear``, ``x @ W.T`` and
-``(W @ x.T).T``, timed at load) and ``backends.attention`` (a verify pass's attention reads the
+(``stock``), and as ``load()`` gives it (``tuned``): with ``backends.gemm``'s products (oneDNN on
+weights reordered at load, for every row count, where PyTorch has it; else per weight shape and
+row count the fastest of ``linear``, ``x @ W.T`` and ``(W @ x.T).T``, timed at load) and ``backends.attention`` (a verify pass's attention reads the
 cached KV heads without copying them per query head). ``gemm`` is the tuned model with
 transformers' own ``sdpa`` attention switched back (before each timed feed, untimed): the same
 plan, so tuned against gemm is the attention change alone. Printed:
 
-1. the three forms' times per weight shape and row count, and the form tuning chose;
+1. every form's time per weight shape and row count, each timed on its own weight (which stays in
+   cache, unlike in a forward pass), and the form a timing-based choice would take;
 2. a feed of n tokens after a prompt of ``--context`` tokens (300 by default; several lengths
    give one table each), all logits asked for (a verify pass of n - 1 drafts), n = 1..17, on the
    three models, interleaved per repetition (median ms), and v(n) = T(n) / T(1) for each: what
