@@ -62,9 +62,10 @@ def load(gguf: str | Path | None = None, *, device: str = "cpu", name: str = MOD
          grouped_attention: bool = True, gemm_plans: dict | None = None) -> LoadedModel:
     """Load a GGUF causal LM (default: SmolLM2-135M-Instruct) with its tokenizer, offline.
 
-    On CPU, ``tune_gemm`` times the equal formulations of each weight's product per row count
-    (``backends.gemm``, a few seconds) so that verify passes of a few tokens do not hit the BLAS's
-    slow kernels; ``LoadedModel.gemm_plans`` says what was chosen, and ``gemm_plans`` (a plan chosen
+    On CPU, ``tune_gemm`` gives every product a form whose time hardly grows with the rows
+    (``backends.gemm``: oneDNN on weights reordered once, or where PyTorch lacks it the fastest
+    formulation per row count, timed in a few seconds) so that verify passes of a few tokens do
+    not hit the BLAS's slow kernels; ``LoadedModel.gemm_plans`` says what was chosen, and ``gemm_plans`` (a plan chosen
     before, ``backends.gemm.tune``'s result) is applied instead of timing. ``grouped_attention`` lets a verify
     pass's attention read the cached KV heads without copying them per query head
     (``backends.attention``; the same logits). Both off: the model as transformers runs it.
