@@ -32,7 +32,9 @@ def test_a_calibration_reads_back_what_was_written(tmp_path):
 
 @pytest.mark.parametrize(("text", "message"), [("{", "not a calibration"), ("[1]", "JSON object"),
                                                 ('{"gemm_plans": null, "verify_cost": {"lengths": [1]}}', "step_seconds"),
-                                                ('{"gemm_plans": {"wide": {}}, "verify_cost": null}', "OUTxIN")])
+                                                ('{"gemm_plans": {"wide": {}}, "verify_cost": null}', "OUTxIN"),
+                                                ('{"gemm_plans": {"8x4": {"*": "amx"}}, "verify_cost": null}',
+                                                 "uses amx, which this PyTorch lacks")])
 def test_a_calibration_that_cannot_be_read_names_its_file(tmp_path, text, message):
     path = tmp_path / "bad.json"
     path.write_text(text)

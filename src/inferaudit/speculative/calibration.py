@@ -1,10 +1,11 @@
 """What a CPU model server times about itself at start, kept in a file so that another start can reuse it.
 
-The transformers backend's products plan (``backends.gemm``) and the verify
-cost ``CostAwareK`` weighs drafts by (``policy.VerifyCost``) are timed at
-start: seconds each, and on a shared machine never quite the same twice (two
-servers started one after the other on 2 cores chose different forms for four
-of five weight shapes and measured v(3) = 1.21 and 1.53 after 106 tokens). Servers
+The verify cost ``CostAwareK`` weighs drafts by (``policy.VerifyCost``) and,
+where PyTorch has no oneDNN, the transformers backend's products plan
+(``backends.gemm``) are timed at start: seconds each, and on a shared machine
+never quite the same twice (two servers started one after the other on 2 cores
+chose different forms for four of five weight shapes and measured v(3) = 1.21
+and 1.53 after 106 tokens). Servers
 compared side by side should run one plan and weigh drafts alike: one writes
 its calibration (``serve-model --save-calibration FILE``), the others read it
 (``--calibration FILE``).
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends.gemm import plans_from_json, plans_to_json
+from .backends.gemm import FORMS, plans_from_json, plans_to_json
 from .policy import VerifyCost
 
 
@@ -36,8 +37,12 @@ class Calibration:
             plans, cost = data["gemm_plans"], data["verify_cost"]
         except (TypeError, KeyError, IndexError):
             raise ValueError("a calibration is a JSON object with gemm_plans and verify_cost") from None
-        return cls(plans_from_json(plans) if plans is not None else None,
-                   VerifyCost.from_dict(cost) if cost is not None else None)
+        plans = plans_from_json(plans) if plans is not None else None
+        missing = sorted({form for plan in (plans or {}).values() for form in plan.values()} - set(FORMS))
+        if missing:  # e.g. written where PyTorch has oneDNN, read where it has not
+            raise ValueError(f"its products plan uses {', '.join(missing)}, which this PyTorch lacks "
+                             f"(it has {', '.join(FORMS)})")
+        return cls(plans, VerifyCost.from_dict(cost) if cost is not None else None)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
