@@ -103,3 +103,23 @@ def test_speculative_server_reports_vllm_metrics_that_reach_the_ledger(smollm2, 
     with Ledger(ledger, read_only=True) as opened:
         row = opened.con.execute("SELECT spec_draft_tokens, spec_accepted_tokens, spec_steps FROM calls").fetchone()
     assert row == (spec["num_draft_tokens"], spec["num_accepted_draft_tokens"], spec["num_spec_steps"])
+
+
+def test_serve_model_answers_from_its_own_process_and_stops_on_sigterm(smollm2, tmp_path):
+    # the real command: HTTP on a background thread, generation on the thread that loaded the model
+    from inferaudit.testing.servers import serve_model, wait_ready
+
+    log = tmp_path / "serve-model.log"
+    with serve_model(log, "--backend", "transformers", "--draft", "ngram:32:3", "--k", "4") as (proc, url):
+        wait_ready([(proc, url, log)])
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused")
+        for _ in range(2):  # a second request runs on the same generation thread
+            stream = client.chat.completions.create(model="smollm2", messages=PROMPT, max_tokens=24, stream=True,
+                                                    temperature=0, stream_options={"include_usage": True})
+            chunks = list(stream)
+            text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+            ours = list(decode(smollm2.backend(), smollm2.chat_ids(PROMPT), Sampling(max_tokens=24), smollm2.stop_ids))
+            assert text == smollm2.tokenizer.decode([t for t in ours if t not in smollm2.stop_ids], skip_special_tokens=True)
+            assert chunks[-1].usage.completion_tokens == len(ours)
+        proc.terminate()
+        proc.wait(timeout=30)  # raises TimeoutExpired if SIGTERM left it hanging
