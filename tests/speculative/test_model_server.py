@@ -123,3 +123,20 @@ def test_serve_model_answers_from_its_own_process_and_stops_on_sigterm(smollm2, 
             assert chunks[-1].usage.completion_tokens == len(ours)
         proc.terminate()
         proc.wait(timeout=30)  # raises TimeoutExpired if SIGTERM left it hanging
+
+
+def test_a_failed_generation_is_reported_and_the_next_one_still_runs(capsys):
+    import queue
+
+    from inferaudit.speculative.server import run_jobs
+
+    jobs, done = queue.SimpleQueue(), []
+
+    def fails():
+        raise ValueError("context full")
+
+    for job in (fails, lambda: done.append("second")):
+        jobs.put(job)
+    run_jobs(jobs, lambda: not done, poll_s=0.01)
+    assert done == ["second"]
+    assert "ValueError: context full" in capsys.readouterr().err

@@ -27,6 +27,7 @@ import asyncio
 import queue
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -196,9 +197,18 @@ def serve(loaded: LoadedModel, host: str = "127.0.0.1", port: int = 8000, drafte
 
     thread = threading.Thread(target=http, daemon=True, name="http")
     thread.start()
-    while thread.is_alive():  # the HTTP thread only ends when it failed
+    run_jobs(jobs, thread.is_alive)  # the HTTP thread only ends when it failed
+    raise failed[0] if failed else SystemExit("serve-model: the HTTP server stopped")
+
+
+def run_jobs(jobs: queue.SimpleQueue, alive: Callable[[], bool], poll_s: float = 1.0) -> None:
+    """Run the queued generations on this thread while ``alive()``; one that fails is reported, not fatal."""
+    while alive():
         try:
-            jobs.get(timeout=1.0)()
+            job = jobs.get(timeout=poll_s)
         except queue.Empty:
             continue
-    raise failed[0] if failed else SystemExit("serve-model: the HTTP server stopped")
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - one request failed (its stream has ended): keep serving the others
+            traceback.print_exc()
