@@ -1,4 +1,4 @@
-"""CPU matrix products for a few rows at a time: the fastest of several equal formulations, chosen by timing.
+"""CPU matrix products for a few rows at a time: oneDNN on reordered weights, else the fastest formulation by timing.
 
 A verify pass multiplies a handful of rows (the draft plus one) by every
 weight matrix. On CPU, PyTorch's ``linear`` hands that to the BLAS, whose
