@@ -100,3 +100,17 @@ def tokens_into(report: UsageReport, build: Callable[[], Tokens]) -> None:
     except (TypeError, ValueError, AttributeError) as exc:  # also shapes usage.py does not expect
         report.tokens = None
         report.extra["usage_problem"] = str(exc)
+
+
+class ModelInBody:
+    """Shared by the protocols whose request body names the model and asks to stream with ``"stream": true``."""
+
+    def request_model(self, body: dict[str, Any], path: str) -> str | None:
+        return text(body.get("model"))
+
+    def is_stream(self, body: dict[str, Any], path: str) -> bool:
+        return body.get("stream") is True
+
+    def prepare_upstream(self, body: dict[str, Any], stream: bool) -> tuple[dict[str, Any], bool]:
+        """Usage comes back without being asked for: nothing to add."""
+        return body, False

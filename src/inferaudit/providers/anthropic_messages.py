@@ -26,8 +26,8 @@ import dataclasses
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
-from .base import ModelInBody, SSEEvent, UsageReport
+from ._common import ModelInBody, dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
+from .base import SSEEvent, UsageReport
 from .sse import encode_event
 
 KNOWN_USAGE = frozenset(

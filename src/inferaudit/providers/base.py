@@ -95,18 +95,3 @@ class WireProtocol(Protocol):
 
     def error_event(self, message: str) -> bytes:
         """The protocol's own error event, to end a stream that failed mid-way (SSE bytes)."""
-
-
-class ModelInBody:
-    """Shared by the protocols whose request body names the model and asks to stream with ``"stream": true``."""
-
-    def request_model(self, body: dict[str, Any], path: str) -> str | None:
-        model = body.get("model")
-        return model if isinstance(model, str) and model else None
-
-    def is_stream(self, body: dict[str, Any], path: str) -> bool:
-        return body.get("stream") is True
-
-    def prepare_upstream(self, body: dict[str, Any], stream: bool) -> tuple[dict[str, Any], bool]:
-        """Usage comes back without being asked for: nothing to add."""
-        return body, False

@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..usage import Tokens
-from ._common import dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
-from .base import ModelInBody, SSEEvent, UsageReport
+from ._common import ModelInBody, dig, dumps, event_json, listed, mapping, response_object, text, tokens_into, usage_extras
+from .base import SSEEvent, UsageReport
 from .openai_chat import error_type
 from .sse import encode_event
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backends.gemm import FORMS, plans_from_json, plans_to_json
+from .backends.gemm import FORMS, plans_from_json, plans_to_json, unknown_forms
 from .policy import VerifyCost
 
 
@@ -38,7 +38,7 @@ class Calibration:
         except (TypeError, KeyError, IndexError):
             raise ValueError("a calibration is a JSON object with gemm_plans and verify_cost") from None
         plans = plans_from_json(plans) if plans is not None else None
-        missing = sorted({form for plan in (plans or {}).values() for form in plan.values()} - set(FORMS))
+        missing = unknown_forms(plans or {})
         if missing:  # e.g. written where PyTorch has oneDNN, read where it has not
             raise ValueError(f"its products plan uses {', '.join(missing)}, which this PyTorch lacks "
                              f"(it has {', '.join(FORMS)})")

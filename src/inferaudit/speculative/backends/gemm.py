@@ -166,12 +166,17 @@ def tune(model: nn.Module, rows: Iterable[int] = range(1, 18), reps: int = 5,
     return apply(model, plans)
 
 
+def unknown_forms(plans: dict[tuple[int, int], dict[int, str]]) -> list[str]:
+    """The forms ``plans`` name that this PyTorch does not have (``onednn`` where it lacks oneDNN), sorted."""
+    return sorted({form for plan in plans.values() for form in plan.values()} - set(FORMS))
+
+
 def apply(model: nn.Module, plans: dict[tuple[int, int], dict[int, str]]) -> dict[tuple[int, int], dict[int, str]]:
     """Replace every CPU ``nn.Linear`` of ``model`` by a :class:`TunedLinear` with a given plan (a shape
     the plans leave out keeps ``linear`` throughout); returns the plans, one per shape of the model."""
-    unknown = {form for plan in plans.values() for form in plan.values()} - set(FORMS)
+    unknown = unknown_forms(plans)
     if unknown:
-        raise ValueError(f"unknown product forms {sorted(unknown)}: use {', '.join(FORMS)}")
+        raise ValueError(f"unknown product forms {unknown}: use {', '.join(FORMS)}")
     used: dict[tuple[int, int], dict[int, str]] = {}
     for parent, name, linear in _linears(model):
         shape = tuple(linear.weight.shape)
