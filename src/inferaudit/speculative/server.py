@@ -37,6 +37,7 @@ from aiohttp import web
 
 from .backends import Backend
 from .decode import Sampling, decode
+from .detokenize import TextStream
 from .drafters import Drafter
 from .engine import DEFAULT_POLICY, SpecStats, speculate
 from .model import LoadedModel
@@ -132,13 +133,11 @@ class ModelServer:
                     loop.call_soon_threadsafe(queue.put_nowait, None)
 
             self.run_generation(run)
-            shown = ""
+            text = TextStream(self.loaded.tokenizer, self.stop_ids)
             while (token := await queue.get()) is not None:
                 tokens.append(token)
-                text = self._text(tokens)
-                if len(text) > len(shown) and not text.endswith("\ufffd"):
-                    await event({**base, "choices": [{"index": 0, "delta": {"content": text[len(shown):]}, "finish_reason": None}]})
-                    shown = text
+                if delta := text.add(token):
+                    await event({**base, "choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": None}]})
         _, finish = self._finish(tokens, sampling)
         await event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if usage_wanted:
