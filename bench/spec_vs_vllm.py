@@ -16,15 +16,16 @@ Up to six servers of SmolLM2-135M-Instruct on loopback, all up for the whole run
   same GGUF), so the plain texts of the two servers are compared too.
 
 - ``ours-hf-plain`` and ``ours-hf-cost-aware``: ``serve-model --backend transformers`` (float32 torch,
-  as vLLM's CPU path), plain and with ``--draft ngram:32:3 --cost-aware --k 16``: drafts from n-gram
-  matches of 3 to 32 tokens, each verified up to the length its match has been seen to pay for at
-  the cost of a pass at that position (with the model's products
-  tuned at load, ``backends.gemm``, and its attention reading cached KV heads without copies,
-  ``backends.attention``, a transformers verify pass of up to 4 tokens costs about one single-token
-  step here and one of 17 about 2, so short drafts are nearly free and long drafts from long
-  matches pay). Not vLLM's drafting configuration: our engine's own best, set against it.
-- ``ours-hf-cost-aware-1`` (``--ours hf1``, beside ``hf``'s plain server): the same with
-  ``--draft ngram:32:1``, drafting after matches of 1 and 2 tokens too, where no longer match exists.
+  as vLLM's CPU path), plain and with ``--draft ngram:32:1 --cost-aware --k 16``: drafts from n-gram
+  matches of 1 to 32 tokens, each verified up to the length its match has been seen to pay for at
+  the cost of a pass at that position (with the model's products in oneDNN's layout,
+  ``backends.gemm``, and its attention reading cached KV heads without copies,
+  ``backends.attention``, a transformers verify pass of up to 9 tokens costs about 1.15 single-token
+  steps here and one of 17 about 1.5, so even drafts after a 1-token match pay). Not vLLM's drafting
+  configuration: our engine's own best, set against it.
+- ``ours-hf-cost-aware-3`` (``--ours hf3``, beside ``hf``'s plain server): the same with
+  ``--draft ngram:32:3``, drafting only after matches of 3 tokens or more (the default before the
+  oneDNN products made short drafts cheap).
 
 ``--ours q4_1,f32,hf`` picks our pairs (q4_1 and f32 by default). Our transformers servers share one
 calibration (bench/out/spec_vs_vllm/calibration.json): the first cost-aware server writes the products plan
@@ -32,7 +33,10 @@ and verify cost it measured, the others reuse them.
 
 Before the measured run every endpoint gets ``--warm-per-class`` prompts per class (2; disjoint from
 the measured ones, unrecorded), as traffic a server has seen before: the cost-aware server learns
-its acceptance from traffic, and the others get the same requests. Then one ``spec bench`` run
+its acceptance from traffic, and the others get the same requests. Each endpoint also gets one short
+unrecorded request right before each of its batches: it sat idle while the others ran, and the first
+request after that was up to 0.9 s slower to its first token on the speculative servers (vLLM's
+and ours). Then one ``spec bench`` run
 (``inferaudit.speculative.serverbench``) sends every prompt of the mix
 (``--per-class`` per class: MT-Bench chat, HumanEval code, questions over real documents, edits
 of real source files) to each endpoint in turn, class by class, greedy, streamed, concurrency 1.
@@ -59,10 +63,10 @@ OUT = Path(__file__).parent / "out" / "spec_vs_vllm"
 VLLM_PAIR = {"vLLM": ("vllm-plain", "vllm-ngram")}
 OURS = {"q4_1": {"ours Q4_1": ("ours-plain", "ours-ngram")}, "f32": {"ours F32": ("ours-f32-plain", "ours-f32-ngram")},
         "hf": {"ours transformers": ("ours-hf-plain", "ours-hf-cost-aware")},
-        "hf1": {"ours transformers, 1-token matches": ("ours-hf-plain", "ours-hf-cost-aware-1")}}
+        "hf3": {"ours transformers, 3-token matches": ("ours-hf-plain", "ours-hf-cost-aware-3")}}
 NGRAM_OPTIONS = ("--draft", "ngram:4:4", "--k", "5")
-HF_OPTIONS = {"ours-hf-cost-aware": ("--draft", "ngram:32:3", "--cost-aware", "--k", "16"),
-              "ours-hf-cost-aware-1": ("--draft", "ngram:32:1", "--cost-aware", "--k", "16"),
+HF_OPTIONS = {"ours-hf-cost-aware": ("--draft", "ngram:32:1", "--cost-aware", "--k", "16"),
+              "ours-hf-cost-aware-3": ("--draft", "ngram:32:3", "--cost-aware", "--k", "16"),
               "ours-hf-plain": ("--draft", "none")}
 
 
@@ -100,8 +104,8 @@ def main() -> None:
     parser.add_argument("--warm-per-class", type=int, default=2,
                         help="prompts per class every endpoint gets first, unrecorded (disjoint from the measured ones)")
     parser.add_argument("--ours", default="q4_1,f32",
-                        help="our servers: q4_1 (the shipped GGUF), f32 (requantized), hf (transformers), hf1 (transformers,"
-                        " drafting after 1-token matches too), comma-separated")
+                        help="our servers: q4_1 (the shipped GGUF), f32 (requantized), hf (transformers), hf3 (transformers,"
+                        " drafting only after 3-token matches), comma-separated")
     args = parser.parse_args()
     picked = [w.strip() for w in args.ours.split(",") if w.strip()]
     if not picked or any(w not in OURS for w in picked):
@@ -130,7 +134,7 @@ def main() -> None:
         # times its verify passes and writes them; the others read them, so plain and speculative servers multiply
         # with the same plan and the comparison measures the drafting, not two tunings (two servers tuned apart
         # had chosen different forms for 4 of 5 weight shapes, and measured v(3) 1.21 and 1.53)
-        transformers = [label for w, label in (("hf", "ours-hf-cost-aware"), ("hf1", "ours-hf-cost-aware-1")) if w in picked]
+        transformers = [label for w, label in (("hf", "ours-hf-cost-aware"), ("hf3", "ours-hf-cost-aware-3")) if w in picked]
         transformers += ["ours-hf-plain"] if transformers else []
         calibration = OUT / "calibration.json"
         calibration.unlink(missing_ok=True)

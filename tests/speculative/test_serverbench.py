@@ -152,7 +152,8 @@ async def test_warm_up_prompts_reach_every_endpoint_before_the_run_and_are_not_r
     finally:
         for s in started:
             await s.close()
-    assert [s.served for s in servers] == [1 + 1 + 2] * 2  # the start-up request, the warm-up prompt, the measured two
+    # the start-up request, the warm-up prompt, one short request before the batch, the measured two
+    assert [s.served for s in servers] == [1 + 1 + 1 + 2] * 2
     assert sorted(r.prompt_id for r in run.results) == sorted(p.id for p in prompts * 2)
     spec_batches = [m for m in run.metrics if m.endpoint == "ngram"]
     assert spec_batches[0].counters.draft_tokens == 2 * DRAFTS  # /metrics deltas leave the warm-up out

@@ -129,11 +129,15 @@ async def _warm(session, config: BenchConfig) -> None:
     first = config.prompts[0]
     for endpoint in config.endpoints:
         for prompt, max_tokens in [(first, 8), *((p, config.max_tokens) for p in config.warmup_prompts)]:
-            result = RequestResult(prompt.id, prompt.cls, endpoint.label, 1, datetime.now(timezone.utc), time.perf_counter())
-            body = request_body(config.model, prompt.messages, max_tokens, config.extra_body)
-            await stream_chat(session, endpoint.chat_url, body, result)
-            if result.error:
-                raise ConnectionError(f"endpoint {endpoint.label} ({endpoint.chat_url}) failed its warm-up request: {result.error}")
+            await _unrecorded(session, config, endpoint, prompt, max_tokens)
+
+
+async def _unrecorded(session, config: BenchConfig, endpoint: Endpoint, prompt: BenchPrompt, max_tokens: int) -> None:
+    result = RequestResult(prompt.id, prompt.cls, endpoint.label, 1, datetime.now(timezone.utc), time.perf_counter())
+    body = request_body(config.model, prompt.messages, max_tokens, config.extra_body)
+    await stream_chat(session, endpoint.chat_url, body, result)
+    if result.error:
+        raise ConnectionError(f"endpoint {endpoint.label} ({endpoint.chat_url}) failed its warm-up request: {result.error}")
 
 
 async def run_bench(config: BenchConfig, progress: Progress | None = None) -> BenchRun:
@@ -151,6 +155,8 @@ async def run_bench(config: BenchConfig, progress: Progress | None = None) -> Be
             for cls in classes:
                 prompts = [p for p in config.prompts if p.cls == cls]
                 for endpoint in config.endpoints:
+                    if config.warmup:  # it sat idle while the others ran: its first measured request should not pay for that
+                        await _unrecorded(session, config, endpoint, prompts[0], 8)
                     before, _ = await scrape(session, endpoint, config.model)
                     results += await _batch(session, config, endpoint, prompts, concurrency, progress)
                     after, note = await scrape(session, endpoint, config.model)
