@@ -82,3 +82,16 @@ def test_rejection_sampling_preserves_the_target_distribution(one_hot):
     assert sum(firsts.values()) == n and len(firsts) == vocab
     # and the check has power: the drafter's own law is rejected
     assert _chi_square_p(firsts, {i: float(p) for i, p in enumerate(q)}, n) < 1e-6
+
+
+def test_greedy_picks_what_torch_argmax_picks_ties_nan_and_other_dtypes_included():
+    torch = pytest.importorskip("torch")
+    from inferaudit.speculative.decode import greedy
+
+    torch.manual_seed(0)
+    rows = torch.randn(5, 49152)
+    rows[1, 7] = rows[1, 9] = rows[1].max() + 1  # a tie: the first index wins, as in torch
+    rows[2, 11] = float("nan")
+    for logits in (rows, rows[3], rows.to(torch.bfloat16), rows.to(torch.float64), rows.requires_grad_(True)):
+        assert greedy(logits) == torch.argmax(logits, dim=-1).tolist()
+    assert greedy(rows)[1] == 7 and greedy(rows)[2] == 11

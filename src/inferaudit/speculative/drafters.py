@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .decode import greedy
+
 
 @dataclass
 class Draft:
@@ -137,7 +139,7 @@ class ModelDrafter:
                 token = int(torch.multinomial(p, 1))
                 probs.append(p)
             else:
-                token = int(torch.argmax(logits))
+                token = greedy(logits)
             tokens.append(token)
             feed = [token]
         return Draft(tokens, torch.stack(probs) if probs else None)

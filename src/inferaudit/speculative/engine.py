@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backends import Backend
-from .decode import Sampling
+from .decode import Sampling, greedy
 from .drafters import Drafter
 from .policy import KPolicy, Policy
 
@@ -115,7 +115,7 @@ def _verify(tokens: list[int], q, logits, sampling: Sampling, generator) -> tupl
     import torch
 
     if sampling.temperature <= 0:
-        targets = torch.argmax(logits, dim=-1).tolist()
+        targets = greedy(logits)
         kept = 0
         while kept < len(tokens) and tokens[kept] == targets[kept]:
             kept += 1

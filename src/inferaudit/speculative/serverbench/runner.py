@@ -154,9 +154,11 @@ async def run_bench(config: BenchConfig, progress: Progress | None = None) -> Be
         for concurrency in config.concurrency:
             for cls in classes:
                 prompts = [p for p in config.prompts if p.cls == cls]
+                # a warm-up prompt of the class where there is one: a measured prompt would be in a prefix cache
+                rested = next((p for p in config.warmup_prompts if p.cls == cls), prompts[0])
                 for endpoint in config.endpoints:
                     if config.warmup:  # it sat idle while the others ran: its first measured request should not pay for that
-                        await _unrecorded(session, config, endpoint, prompts[0], 8)
+                        await _unrecorded(session, config, endpoint, rested, 8)
                     before, _ = await scrape(session, endpoint, config.model)
                     results += await _batch(session, config, endpoint, prompts, concurrency, progress)
                     after, note = await scrape(session, endpoint, config.model)
