@@ -73,6 +73,7 @@ from inferaudit.speculative.prompts import CLASSES, prompt_mix
 
 OUT = Path(__file__).parent / "out" / "spec_cpu"
 PLAIN_LC, PLAIN_HF, PLD_HF = "llama.cpp plain", "hf generate", "hf prompt-lookup"
+LIB_LC = "llama-cpp-python"  # the library's own generate(): llama.cpp's plain decoding as its users run it
 PLAIN_F32, NGRAM_F32, NGRAM_HF = "llama.cpp F32 plain", "llama.cpp F32 ngram adaptive", "hf ngram"
 COST_AWARE, COST_AWARE_F32 = "llama.cpp ngram cost-aware", "llama.cpp F32 ngram cost-aware"
 COST_AWARE_HF = "hf ngram cost-aware"
@@ -210,7 +211,7 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
                 continue
             drafted, accepted, steps = sum(r.drafted for r in rs), sum(r.accepted for r in rs), sum(r.steps for r in rs)
             same = sum(tokens_by[(m, r.prompt)] == tokens_by.get((reference[m], r.prompt)) for r in rs)
-            row = {"tok_s": rate[m], "speedup": {b: rate[m] / rate[b] for b in (PLAIN_LC, PLAIN_HF, PLD_HF) if b in rate},
+            row = {"tok_s": rate[m], "speedup": {b: rate[m] / rate[b] for b in (PLAIN_LC, LIB_LC, PLAIN_HF, PLD_HF) if b in rate},
                    "vs_own_plain": rate[m] / rate[own[m]] if own[m] in rate else None,
                    "acceptance_rate": accepted / drafted if drafted else None,
                    "mean_acceptance_length": 1 + accepted / steps if steps else None, "identical": [same, len(rs)],
@@ -310,8 +311,12 @@ def targets(summary: dict, ours: list[str]) -> list[str]:
         row = summary.get(f"{cls}/{method}")
         return 0.0 if row is None else row["speedup"].get(baseline, 0.0)
 
-    def q41(cls):  # the engine on the shipped Q4_1 weights against llama.cpp's plain decoding of them
+    def q41(cls):  # the engine on the shipped Q4_1 weights against its own plain decoding of them
         return max(vs(cls, m, PLAIN_LC) for m in ours)
+
+    def beats(cls):  # ... against the faster of that and llama-cpp-python's own generate(): llama.cpp's plain decoding
+        plain = [b for b in (PLAIN_LC, LIB_LC) if f"{cls}/{b}" in summary]
+        return min(max([*(vs(cls, m, b) for m in ours), *f32(cls, b)]) for b in plain)
 
     def f32(cls, baseline=None):  # the engine on F32 weights (fixed and adaptive K): speedups over baseline, or own plain
         rows = [row for key, row in summary.items() if key.startswith(f"{cls}/llama.cpp F32 ngram")]
@@ -333,7 +338,7 @@ def targets(summary: dict, ours: list[str]) -> list[str]:
         checks += [
             ("n-gram on llama.cpp (Q4_1) >= 2x its plain decoding on code edits", q41("edit"), 2.0),
             ("n-gram on llama.cpp (Q4_1) >= 1.2x its plain decoding on context-grounded", q41("context"), 1.2),
-            *[(f"beats llama.cpp plain (Q4_1) on {cls}", max([q41(cls), *f32(cls, PLAIN_LC)]), 1.0 + 1e-9) for cls in CLASSES],
+            *[(f"beats llama.cpp plain (Q4_1; ours and llama-cpp-python's) on {cls}", beats(cls), 1.0 + 1e-9) for cls in CLASSES],
         ]
     if hf_own("edit") is not None:
         checks += [("n-gram on transformers >= 2x its plain decoding on code edits", hf_own("edit"), 2.0),
@@ -428,7 +433,7 @@ def main() -> None:
             policies[TRAFFIC_ONLY] = CostAwareK(policies[COST_AWARE].verify_cost, request_weight=None)
         methods.update({
             PLAIN_LC: m.lc_plain,
-            "llama-cpp-python": m.lib_plain,
+            LIB_LC: m.lib_plain,
             fixed: m.spec(lc, ngram, KPolicy(k=k)),
             adaptive: m.spec(lc, ngram, KPolicy(k=k, adaptive=True, k_max=2 * k)),
             COST_AWARE: m.spec(lc, (32, ngram[1]), policies[COST_AWARE]),
