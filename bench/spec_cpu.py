@@ -8,8 +8,9 @@ context-grounded questions over real documents, code edits of real source files)
 Methods, run one after another on each prompt (so load drift on a shared machine
 hits all of them alike):
 
-- ``llama.cpp plain``: our llama.cpp backend under ``decode()``: the baseline the engine must beat;
-- ``llama-cpp-python``: the library's own ``Llama.generate`` (greedy), to show the baseline above is not slowed;
+- ``llama.cpp plain``: our llama.cpp backend under ``decode()``: the speculative methods' own plain decoding;
+- ``llama-cpp-python``: the library's own ``Llama.generate`` (greedy), llama.cpp's plain decoding as its users run
+  it; "beats llama.cpp plain" is checked against the faster of the two;
 - ``llama.cpp ngram`` (fixed K) and ``llama.cpp ngram adaptive``: our engine with the n-gram drafter;
 - ``llama.cpp ngram cost-aware``: the same drafter matching up to 32 tokens, under ``CostAwareK``: the
   verify cost v(n) measured on the backend first, acceptance learnt per match length as the run goes
