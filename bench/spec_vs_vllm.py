@@ -177,9 +177,9 @@ def main() -> None:
             print(f"| {row['class']} | {server} | {fmt(o['plain_tok_s'])} | {fmt(o['ngram_tok_s'])} | {fmt(o['speedup'], '{:.2f}x')} "
                   f"| {o['identical'][0]}/{o['identical'][1]} | {fmt(ratio, '{:.2f}')} | {fmt(absolute, '{:.2f}x')} |")
     texts = {(r.endpoint, r.prompt_id): r.text for r in run.results if r.ok}
+    ids = [pid for (endpoint, pid) in texts if endpoint == "vllm-plain"]
     # the same weights at the same width should give the same greedy text (a plain server two pairs share: once)
     for plain in dict.fromkeys(plain for server, (plain, _) in pairs.items() if server != "vLLM"):
-        ids = [pid for (endpoint, pid) in texts if endpoint == "vllm-plain"]
         same = sum(texts.get((plain, pid)) == texts[("vllm-plain", pid)] for pid in ids)
         print(f"{plain} gives vllm-plain's text on {same} of {len(ids)} prompts")
         paired.append({"cross_identical": {plain: [same, len(ids)]}})

@@ -27,19 +27,19 @@ class TextStream:
 
     def __init__(self, tokenizer: Any, skip_ids: Iterable[int] = ()):
         self.tokenizer, self.skip_ids = tokenizer, frozenset(skip_ids)
-        self.tokens: list[int] = []
+        self._tokens: list[int] = []
         self._prefix = 0  # the window's first token
         self._read = 0  # tokens whose text has been returned
 
     def add(self, token: int) -> str:
         if token in self.skip_ids:
             return ""
-        self.tokens.append(token)
-        shown = self._decode(self.tokens[self._prefix:self._read])
-        text = self._decode(self.tokens[self._prefix:])
+        self._tokens.append(token)
+        shown = self._decode(self._tokens[self._prefix:self._read])
+        text = self._decode(self._tokens[self._prefix:])
         if len(text) <= len(shown) or text.endswith("\ufffd"):
             return ""
-        self._prefix, self._read = max(0, len(self.tokens) - CONTEXT), len(self.tokens)
+        self._prefix, self._read = max(0, len(self._tokens) - CONTEXT), len(self._tokens)
         return text[len(shown):]
 
     def _decode(self, ids: list[int]) -> str:
