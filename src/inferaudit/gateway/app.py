@@ -9,6 +9,7 @@ the routes are few.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import fnmatch
 import gc
@@ -17,7 +18,6 @@ import logging
 import random
 from typing import Any
 
-import aiohttp
 import orjson
 
 from ..pricing import PriceBook
@@ -29,6 +29,7 @@ from .config import Deployment, GatewayConfig, Provider
 from .metrics import Metrics
 from .otel import SpanExporter
 from .relay import Exchange, Relay, Send, _respond
+from .upstream import UpstreamError, UpstreamPool
 from .writer import LedgerWriter
 
 JSON = [(b"content-type", b"application/json")]
@@ -69,7 +70,7 @@ class Gateway:
         self.book = book or PriceBook.load()
         self.metrics = Metrics()
         self.spans = SpanExporter()
-        self.session: aiohttp.ClientSession | None = None
+        self.upstream: UpstreamPool | None = None
         self.relay: Relay | None = None
         self._keys = {k.key: k for k in config.keys}
         self.budgets = Budgets(config.budgets)
@@ -77,9 +78,9 @@ class Gateway:
     # -- lifecycle ---------------------------------------------------------------
 
     async def startup(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, keepalive_timeout=60)
-        self.session = aiohttp.ClientSession(connector=connector, auto_decompress=False, skip_auto_headers=("User-Agent",))
-        self.relay = Relay(self.config, self.session, self.record)
+        timeouts = self.config.timeouts
+        self.upstream = UpstreamPool(connect=timeouts.connect, idle=timeouts.idle, keepalive_s=60.0)
+        self.relay = Relay(self.config, self.upstream, self.record)
         if self.budgets:
             self._seed_budgets()
         self.writer.start()
@@ -87,8 +88,8 @@ class Gateway:
             tune_gc()
 
     async def shutdown(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        if self.upstream is not None:
+            await self.upstream.close()
         self.writer.close()
         self.spans.shutdown()
 
@@ -275,12 +276,17 @@ class Gateway:
         elif key is None and b"x-api-key" in headers:
             out["x-api-key"] = headers[b"x-api-key"].decode("latin-1")
         try:
-            async with self.session.post(provider.base_url + path, data=raw, headers=out) as response:
+            response = await self.upstream.request("POST", provider.base_url + path, out, raw,
+                                                   first_byte=self.config.timeouts.first_byte)
+            try:
                 data = await response.read()
-                await _respond(send, response.status, data, JSON)
-        except aiohttp.ClientError:
+            finally:
+                response.release()
+        except (UpstreamError, asyncio.TimeoutError):
             body = PROTOCOLS["anthropic-messages"].error_body(502, f"cannot reach upstream {provider.name}")
             await _respond(send, 502, orjson.dumps(body), JSON)
+            return
+        await _respond(send, response.status, data, JSON)
 
 
 async def _read_body(receive, limit: int) -> bytes | None:

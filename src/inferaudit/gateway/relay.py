@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
-import aiohttp
 import orjson
 
 from .. import translate
@@ -35,15 +34,16 @@ from ..providers.sse import DONE, SSEParser, encode_event
 from ..usage import Call, Tokens
 from .attribution import Attribution
 from .config import Deployment, GatewayConfig, Provider
+from .upstream import UpstreamError, UpstreamPool, UpstreamResponse
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 PASS_REQUEST_HEADERS = (b"anthropic-version", b"anthropic-beta", b"openai-beta", b"openai-organization",
                         b"openai-project", b"x-goog-api-client", b"user-agent", b"x-stainless-helper-method")
-PASS_RESPONSE_HEADERS = frozenset({"content-type", "x-request-id", "request-id", "openai-processing-ms",
-                                   "retry-after", "retry-after-ms", "anthropic-organization-id",
-                                   "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"})
+PASS_RESPONSE_HEADERS = frozenset({b"content-type", b"x-request-id", b"request-id", b"openai-processing-ms",
+                                   b"retry-after", b"retry-after-ms", b"anthropic-organization-id",
+                                   b"x-ratelimit-remaining-requests", b"x-ratelimit-remaining-tokens"})
 AUTH: dict[str, Callable[[str], list[tuple[bytes, bytes]]]] = {
     "openai-chat": lambda key: [(b"authorization", b"Bearer " + key.encode())],
     "openai-responses": lambda key: [(b"authorization", b"Bearer " + key.encode())],
@@ -74,12 +74,10 @@ class Exchange:
 
 
 class Relay:
-    def __init__(self, config: GatewayConfig, session: aiohttp.ClientSession, record: Callable[[Call], None]):
+    def __init__(self, config: GatewayConfig, upstream: UpstreamPool, record: Callable[[Call], None]):
         self.config = config
-        self.session = session
+        self.upstream = upstream  # its connect and idle timeouts come from config.timeouts; first_byte is per request
         self.record = record
-        timeouts = config.timeouts  # headers are bounded by first_byte around the request; these bound the sockets
-        self._socket_timeouts = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, sock_read=timeouts.idle)
 
     async def handle(self, ex: Exchange, send: Send) -> None:
         budget = self.config.retry.budget_s
@@ -133,13 +131,10 @@ class Relay:
         call = self._new_call(ex, provider, deployment, attempt)
         first_byte = self.config.timeouts.first_byte
         try:
-            # wait_for, not asyncio.timeout: measured here, the latter's saved task cost the p99 at
-            # concurrency 32 (17 -> 32 ms) for no throughput gain
-            response = await asyncio.wait_for(
-                self.session.post(url, data=raw, headers=headers, timeout=self._socket_timeouts), first_byte)
+            response = await self.upstream.request("POST", url, headers, raw, first_byte=first_byte)
         except asyncio.TimeoutError:
             return self._failed(call, "timeout", 504, ex, f"upstream {provider.name} sent no response headers in {first_byte:g}s")
-        except aiohttp.ClientError as exc:
+        except UpstreamError as exc:
             return self._failed(call, "connect_error", 502, ex, f"cannot reach upstream {provider.name}: {type(exc).__name__}")
         try:
             if response.status >= 400:
@@ -163,11 +158,11 @@ class Relay:
         finally:
             response.release()
 
-    async def _relay_json(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send,
+    async def _relay_json(self, ex: Exchange, response: UpstreamResponse, call: Call, send: Send,
                           upstream: WireProtocol, translator=None) -> None:
         try:
             data = await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (UpstreamError, asyncio.TimeoutError) as exc:
             self._failed(call, "midstream_error", 502, ex, str(exc))
             await _respond(send, 502, orjson.dumps(ex.protocol.error_body(502, "upstream closed the connection mid-response")),
                            [(b"content-type", b"application/json")])
@@ -194,7 +189,7 @@ class Relay:
         finally:  # recorded even if the client left before reading it: the upstream billed it
             self._finish(call)
 
-    async def _relay_stream(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
+    async def _relay_stream(self, ex: Exchange, response: UpstreamResponse, call: Call, send: Send, strip_usage: bool,
                             upstream: WireProtocol, translator=None) -> None:
         usage = upstream.stream_usage()  # the ledger reads the upstream's own events
         report = None
@@ -213,7 +208,7 @@ class Relay:
             _same_key_as_logs(call, report.response_id, response.headers)
             self._finish(call)
 
-    async def _pump(self, ex: Exchange, response: aiohttp.ClientResponse, call: Call, send: Send, strip_usage: bool,
+    async def _pump(self, ex: Exchange, response: UpstreamResponse, call: Call, send: Send, strip_usage: bool,
                     usage, translator) -> UsageReport:
         """Relay a stream event by event; end it with the protocol's own error if the upstream breaks it.
 
@@ -226,7 +221,7 @@ class Relay:
         client = translator.stream(ex.body) if translator else None
         held, raw_bytes, broken, last = b"", True, False, b""
         try:
-            async for chunk in response.content.iter_any():
+            async for chunk in response.iter_any():
                 if call.first_token_at is None:
                     call.first_token_at = _now()
                 events = parser.feed(chunk)
@@ -254,7 +249,7 @@ class Relay:
                         data = held + chunk if held else chunk
                         cut = len(data) - parser.pending_bytes
                         chunk, held = data[:cut], data[cut:]
-                if response.content.at_eof():  # the upstream's last bytes: they go out below with the end, one write
+                if response.at_eof():  # the upstream's last bytes: they go out below with the end, one write
                     _feed(usage, events)  # the end may need the usage verdict (an incomplete stream gets an error event)
                     last = chunk
                     break
@@ -263,7 +258,7 @@ class Relay:
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 finally:  # after the bytes left, so reading usage never delays the client's tokens; and even if
                     _feed(usage, events)  # the client left meanwhile: the upstream billed these events
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (UpstreamError, asyncio.TimeoutError, ConnectionError) as exc:
             call.status = "midstream_error"
             call.tags["error"] = type(exc).__name__
             message = "upstream stream failed: " + type(exc).__name__
@@ -393,8 +388,8 @@ def _upstream_path(path: str, alias: str, model: str) -> str:
     return path
 
 
-def _response_headers(response: aiohttp.ClientResponse) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode(), v.encode("latin-1")) for k, v in response.headers.items() if k.lower() in PASS_RESPONSE_HEADERS]
+def _response_headers(response: UpstreamResponse) -> list[tuple[bytes, bytes]]:
+    return [(k.lower(), v) for k, v in response.raw_headers if k.lower() in PASS_RESPONSE_HEADERS]
 
 
 def _without_usage_chunks(events) -> bytes:
