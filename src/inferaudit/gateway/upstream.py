@@ -13,10 +13,12 @@ What it does, and no more:
 - one request at a time per connection; idle connections are kept per
   origin (scheme, host, port) for ``keepalive_s`` and reused most recent
   first; a connection the upstream closed is never handed out;
-- a request sent on a reused connection that the upstream had closed in
-  the meantime (closed before any response byte: the keep-alive race) is
-  sent once more on a new connection, which is what browsers and aiohttp
-  do; any other failure is the caller's to handle (the relay's retry rule);
+- a request is never sent twice: the upstream may have received it, and
+  a second copy would be billed without a ledger row. A reused connection
+  that the upstream closed just as the request went out (the keep-alive
+  race) fails like any other connection, and the relay's retry rule makes
+  the next attempt, recorded as one (aiohttp likewise retries only
+  idempotent methods, never a POST);
 - bodies framed by ``content-length``, chunked transfer encoding or the end
   of the connection, decoded by httptools (llhttp); no decompression (the
   gateway forwards bytes as they came and asks for ``identity``);
@@ -58,10 +60,6 @@ class ConnectError(UpstreamError):
 
 class BodyError(UpstreamError):
     """The connection ended or broke inside a response body."""
-
-
-class _Stale(ConnectError):
-    """A reused keep-alive connection that the upstream had closed: nothing of the request was answered."""
 
 
 class UpstreamResponse:
@@ -181,14 +179,13 @@ class _Connection(asyncio.Protocol):
         self.pool, self.key = pool, key
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self.reused = False
         self.idle_since = 0.0
         self._parser: httptools.HttpResponseParser | None = None
         self._response: UpstreamResponse | None = None
         self._headers: asyncio.Future | None = None
-        self._got_bytes = False
         self._paused = False
         self._framed = False  # the body has a content-length or is chunked (else: it ends with the connection)
+        self._keep_alive = False  # the finished response lets the connection carry another request
 
     # -- one exchange --------------------------------------------------------------------------
 
@@ -198,7 +195,7 @@ class _Connection(asyncio.Protocol):
         self._response = UpstreamResponse(self, idle)
         self._headers = loop.create_future()
         self._parser = httptools.HttpResponseParser(self)
-        self._got_bytes = self._framed = False
+        self._framed = self._keep_alive = False
         if len(body) < 65536:
             self.transport.write(head + body)
         else:
@@ -206,9 +203,8 @@ class _Connection(asyncio.Protocol):
         return self._headers
 
     def finished(self, reusable: bool) -> None:
-        parser, self._response, self._headers = self._parser, None, None
-        if reusable and not self.closed and parser is not None and parser.should_keep_alive():
-            self._parser = None
+        self._response = self._headers = self._parser = None
+        if reusable and self._keep_alive and not self.closed:
             if self._paused:
                 self.resume()
             self.pool._put(self)
@@ -239,7 +235,6 @@ class _Connection(asyncio.Protocol):
         if self._parser is None:  # bytes on an idle connection: nothing asked for them; never reuse it
             self.close()
             return
-        self._got_bytes = True
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -249,9 +244,8 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         response, headers = self._response, self._headers
         if headers is not None and not headers.done():
-            error = _Stale if self.reused and not self._got_bytes else ConnectError
-            headers.set_exception(error("upstream closed the connection before its response headers"
-                                        + (f" ({exc})" if exc else "")))
+            headers.set_exception(ConnectError("upstream closed the connection before its response headers"
+                                               + (f" ({exc})" if exc else "")))
         elif response is not None and not response._complete:
             if not self._framed and exc is None:
                 response._finish()  # a body without length or chunking ends with the connection
@@ -286,6 +280,7 @@ class _Connection(asyncio.Protocol):
         self._response._feed(body)
 
     def on_message_complete(self) -> None:
+        self._keep_alive = self._parser.should_keep_alive()  # llhttp answers this only inside its callbacks
         self._response._finish()
 
 
@@ -317,24 +312,19 @@ class UpstreamPool:
         head = b"".join(lines)
         loop = asyncio.get_running_loop()
         deadline = None if first_byte is None else loop.time() + first_byte
-        for _ in range(2):  # a second time only after the keep-alive race (_Stale)
-            conn = self._take(key) or await self._open(key, deadline)
-            timer = None
-            try:
-                headers_in = conn.send(head, body, self.idle_timeout)
-                if deadline is not None:
-                    timer = loop.call_at(deadline, _expire, headers_in, first_byte)
-                return await headers_in
-            except _Stale:
-                conn.close()
-                continue
-            except BaseException:
-                conn.close()  # cancelled or failed: whatever comes on this connection is no one's
-                raise
-            finally:
-                if timer is not None:
-                    timer.cancel()
-        raise ConnectError("upstream closed two connections in a row before answering")
+        conn = self._take(key) or await self._open(key, deadline)
+        timer = None
+        try:
+            headers_in = conn.send(head, body, self.idle_timeout)
+            if deadline is not None:
+                timer = loop.call_at(deadline, _expire, headers_in, first_byte)
+            return await headers_in
+        except BaseException:
+            conn.close()  # failed, timed out or cancelled: whatever comes on this connection is no one's
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     async def close(self) -> None:
         self._closed = True
@@ -371,7 +361,6 @@ class UpstreamPool:
             if now - conn.idle_since > self.keepalive_s:
                 conn.close()
                 continue
-            conn.reused = True
             return conn
         return None
 
