@@ -70,19 +70,19 @@ class UpstreamResponse:
         "_complete",
         "_conn",
         "_error",
+        "_headers",
         "_idle",
         "_released",
         "_size",
         "_waiter",
-        "headers",
         "raw_headers",
         "status",
     )
 
     def __init__(self, conn: _Connection, idle: float | None):
         self.status = 0
-        self.headers: dict[str, str] = {}  # names lower-cased; a repeated header keeps its last value
-        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.raw_headers: list[tuple[bytes, bytes]] = []  # as received
+        self._headers: dict[str, str] | None = None
         self._conn = conn
         self._chunks: list[bytes] = []
         self._size = 0
@@ -91,6 +91,18 @@ class UpstreamResponse:
         self._error: BaseException | None = None
         self._idle = idle
         self._released = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Names lower-cased; a repeated header keeps its last value (built on first use)."""
+        if self._headers is None:
+            self._headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self.raw_headers}
+        return self._headers
+
+    def framed(self) -> bool:
+        """Whether the body's end is marked (a content-length, or chunked) rather than the connection's close."""
+        headers = self.headers
+        return "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -180,11 +192,10 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = 0.0
-        self._parser: httptools.HttpResponseParser | None = None
+        self._parser = httptools.HttpResponseParser(self)  # one per connection: llhttp resets between messages
         self._response: UpstreamResponse | None = None
         self._headers: asyncio.Future | None = None
         self._paused = False
-        self._framed = False  # the body has a content-length or is chunked (else: it ends with the connection)
         self._keep_alive = False  # the finished response lets the connection carry another request
 
     # -- one exchange --------------------------------------------------------------------------
@@ -194,8 +205,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._response = UpstreamResponse(self, idle)
         self._headers = loop.create_future()
-        self._parser = httptools.HttpResponseParser(self)
-        self._framed = self._keep_alive = False
+        self._keep_alive = False
         if len(body) < 65536:
             self.transport.write(head + body)
         else:
@@ -203,7 +213,7 @@ class _Connection(asyncio.Protocol):
         return self._headers
 
     def finished(self, reusable: bool) -> None:
-        self._response = self._headers = self._parser = None
+        self._response = self._headers = None
         if reusable and self._keep_alive and not self.closed:
             if self._paused:
                 self.resume()
@@ -232,7 +242,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self._parser is None:  # bytes on an idle connection: nothing asked for them; never reuse it
+        if self._response is None:  # bytes on an idle connection: nothing asked for them; never reuse it
             self.close()
             return
         try:
@@ -247,7 +257,7 @@ class _Connection(asyncio.Protocol):
             headers.set_exception(ConnectError("upstream closed the connection before its response headers"
                                                + (f" ({exc})" if exc else "")))
         elif response is not None and not response._complete:
-            if not self._framed and exc is None:
+            if exc is None and not response.framed():
                 response._finish()  # a body without length or chunking ends with the connection
             else:
                 response._fail(BodyError("upstream closed the connection inside the response body"
@@ -264,12 +274,7 @@ class _Connection(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        response = self._response
-        response.raw_headers.append((name, value))
-        lower = name.decode("latin-1").lower()
-        response.headers[lower] = value.decode("latin-1")
-        if lower == "content-length" or (lower == "transfer-encoding" and b"chunked" in value.lower()):
-            self._framed = True
+        self._response.raw_headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._response.status = self._parser.get_status_code()
