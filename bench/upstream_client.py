@@ -13,7 +13,6 @@ not in it. The clients alternate within each round.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import subprocess
@@ -26,10 +25,10 @@ import orjson
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gateway_overhead import WORKLOADS  # noqa: E402
+from gateway_overhead import WORKLOADS
 
-from inferaudit.gateway.upstream import UpstreamPool  # noqa: E402
-from inferaudit.testing.ports import free_port  # noqa: E402
+from inferaudit.gateway.upstream import UpstreamError, UpstreamPool
+from inferaudit.testing.ports import free_port
 
 HEADERS = {"content-type": "application/json", "authorization": "Bearer sk-bench"}
 
@@ -82,7 +81,7 @@ def main() -> None:
             try:
                 uvloop.run(with_upstream_pool(f"http://127.0.0.1:{port}/v1/models", b"", 1))
                 break
-            except Exception:  # not listening yet
+            except UpstreamError:  # not listening yet
                 time.sleep(0.2)
         for workload in ("openai-json", "openai-sse"):
             w = WORKLOADS[workload]
