@@ -9,6 +9,9 @@ what the test says, and the server counts the connections and requests it saw.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import ssl
+import subprocess
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -276,3 +279,36 @@ async def test_cancelled_request_closes_its_connection():
         assert (await post(pool, server.url))[2] == b"late"  # a new connection, not the late answer's
         await pool.close()
     assert server.connections == 2
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a throwaway certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")], check=True, capture_output=True)
+    return folder / "cert.pem", folder / "key.pem"
+
+
+async def test_https_with_a_trusted_certificate_and_refused_without(certificate):
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    scripted = Scripted(fixed(http(b'{"tls":true}')))
+    server = await asyncio.start_server(scripted._serve, "127.0.0.1", 0, ssl=server_tls)
+    url = f"https://localhost:{server.sockets[0].getsockname()[1]}"
+    try:
+        trusting = UpstreamPool(ssl_context=ssl.create_default_context(cafile=str(cert)))
+        for _ in range(2):
+            assert (await post(trusting, url))[2] == b'{"tls":true}'
+        await trusting.close()
+        assert scripted.connections == 1 and b"host: localhost:" in scripted.requests[0]
+        default = UpstreamPool()  # the system's trust store does not know a throwaway certificate
+        with pytest.raises(ConnectError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            await post(default, url)
+        await default.close()
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -292,11 +292,13 @@ class _Connection(asyncio.Protocol):
 class UpstreamPool:
     """Keep-alive connections to upstream origins; ``request`` sends one request and returns its response."""
 
-    def __init__(self, *, connect: float | None = 10.0, idle: float | None = 300.0, keepalive_s: float = 60.0):
+    def __init__(self, *, connect: float | None = 10.0, idle: float | None = 300.0, keepalive_s: float = 60.0,
+                 ssl_context: ssl.SSLContext | None = None):
+        """``ssl_context``: for ``https`` origins; default: the system's trust store (``SSL_CERT_FILE`` honoured)."""
         self.connect_timeout, self.idle_timeout, self.keepalive_s = connect, idle, keepalive_s
         self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
         self._origins: dict[str, tuple[tuple[str, str, int], bytes]] = {}
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context
         self._closed = False
 
     async def request(self, method: str, url: str, headers: dict[str, str], body: bytes = b"", *,
