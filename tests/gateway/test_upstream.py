@@ -13,6 +13,7 @@ import shutil
 import ssl
 import subprocess
 from collections.abc import Awaitable, Callable
+from typing import Self
 
 import pytest
 
@@ -30,7 +31,7 @@ class Scripted:
         self.connections = 0
         self.requests: list[bytes] = []
 
-    async def __aenter__(self) -> "Scripted":
+    async def __aenter__(self) -> Self:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
         return self
