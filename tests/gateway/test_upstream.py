@@ -313,3 +313,12 @@ async def test_https_with_a_trusted_certificate_and_refused_without(certificate)
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_an_unsolicited_second_response_is_not_read_and_the_connection_not_reused():
+    async with Scripted(fixed(http(b"asked") + http(b"not asked"))) as server:
+        pool = UpstreamPool()
+        assert (await post(pool, server.url))[2] == b"asked"
+        assert (await post(pool, server.url))[2] == b"asked"
+        await pool.close()
+    assert server.connections == 2

@@ -3,10 +3,11 @@
 Why not aiohttp's ``ClientSession``: on the gateway's hot path every request
 is one upstream POST, and the session's generic machinery (URL objects,
 multidict headers, cookie jar, tracing hooks, payload registry, a task per
-timeout) cost 190–280 µs of CPU per request here, against 45–90 µs for
-this client, measured on the same loopback upstream (OpenAI JSON and SSE
-bodies, one connection, 3,000 requests). The gateway spends that CPU on
-every request, so it is most of what separates it from a bare relay.
+timeout) cost 190–270 µs of CPU per request here, about twice this
+client's 90–120 µs, on the same loopback upstream (OpenAI JSON and SSE
+bodies, one kept-alive connection: ``bench/upstream_client.py``). The
+gateway spends that CPU on every request; it was most of what separated
+the gateway from a bare relay.
 
 What it does, and no more:
 
@@ -28,7 +29,9 @@ What it does, and no more:
 - flow control: reading from the socket pauses while more than
   ``HIGH_WATER`` bytes wait unread, so a slow client never makes the
   gateway buffer a whole upstream stream;
-- TLS for ``https`` with the system's default trust store.
+- TLS for ``https``, with the system's trust store or the given context;
+- bytes the upstream sends beyond the response it was asked for (a second,
+  unsolicited response) are never read as part of it: the connection is closed.
 
 Errors: :class:`ConnectError` (no connection, or the connection ended before
 the response's headers), :class:`BodyError` (the connection ended or broke
@@ -197,6 +200,7 @@ class _Connection(asyncio.Protocol):
         self._headers: asyncio.Future | None = None
         self._paused = False
         self._keep_alive = False  # the finished response lets the connection carry another request
+        self._begun = self._stray = False  # a response has begun; a second one began on the same request
 
     # -- one exchange --------------------------------------------------------------------------
 
@@ -205,7 +209,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._response = UpstreamResponse(self, idle)
         self._headers = loop.create_future()
-        self._keep_alive = False
+        self._keep_alive = self._begun = self._stray = False
         if len(body) < 65536:
             self.transport.write(head + body)
         else:
@@ -214,7 +218,7 @@ class _Connection(asyncio.Protocol):
 
     def finished(self, reusable: bool) -> None:
         self._response = self._headers = None
-        if reusable and self._keep_alive and not self.closed:
+        if reusable and self._keep_alive and not self._stray and not self.closed:
             if self._paused:
                 self.resume()
             self.pool._put(self)
@@ -249,6 +253,9 @@ class _Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._broken(f"upstream sent bytes that are not HTTP/1.1: {exc}")
+            return
+        if self._stray:
+            self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -273,18 +280,29 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools callbacks ---------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self._begun:
+            self._stray = True
+        self._begun = True
+
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._response.raw_headers.append((name, value))
+        if not self._stray:
+            self._response.raw_headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self._stray:
+            return
         self._response.status = self._parser.get_status_code()
         if not self._headers.done():
             self._headers.set_result(self._response)
 
     def on_body(self, body: bytes) -> None:
-        self._response._feed(body)
+        if not self._stray:
+            self._response._feed(body)
 
     def on_message_complete(self) -> None:
+        if self._stray:
+            return
         self._keep_alive = self._parser.should_keep_alive()  # llhttp answers this only inside its callbacks
         self._response._finish()
 
