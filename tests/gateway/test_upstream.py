@@ -322,3 +322,14 @@ async def test_an_unsolicited_second_response_is_not_read_and_the_connection_not
         assert (await post(pool, server.url))[2] == b"asked"
         await pool.close()
     assert server.connections == 2
+
+
+async def test_interim_1xx_responses_are_skipped():
+    interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\n"
+    async with Scripted(fixed(interim + http(b"final", "x-request-id: r9"))) as server:
+        pool = UpstreamPool()
+        for _ in range(2):
+            status, headers, body = await post(pool, server.url)
+            assert (status, body, headers.get("x-request-id"), "link" in headers) == (200, b"final", "r9", False)
+        await pool.close()
+    assert server.connections == 1

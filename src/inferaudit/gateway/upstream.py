@@ -30,7 +30,8 @@ What it does, and no more:
   ``HIGH_WATER`` bytes wait unread, so a slow client never makes the
   gateway buffer a whole upstream stream;
 - TLS for ``https``, with the system's trust store or the given context;
-- bytes the upstream sends beyond the response it was asked for (a second,
+- interim 1xx responses (100 Continue, 103 Early Hints) are skipped; bytes
+  the upstream sends beyond the final response it was asked for (a second,
   unsolicited response) are never read as part of it: the connection is closed.
 
 Errors: :class:`ConnectError` (no connection, or the connection ended before
@@ -201,6 +202,7 @@ class _Connection(asyncio.Protocol):
         self._paused = False
         self._keep_alive = False  # the finished response lets the connection carry another request
         self._begun = self._stray = False  # a response has begun; a second one began on the same request
+        self._interim = False  # the message being parsed is a 1xx (100 Continue, 103 Early Hints): skipped
 
     # -- one exchange --------------------------------------------------------------------------
 
@@ -209,7 +211,7 @@ class _Connection(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._response = UpstreamResponse(self, idle)
         self._headers = loop.create_future()
-        self._keep_alive = self._begun = self._stray = False
+        self._keep_alive = self._begun = self._stray = self._interim = False
         if len(body) < 65536:
             self.transport.write(head + body)
         else:
@@ -292,7 +294,12 @@ class _Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._stray:
             return
-        self._response.status = self._parser.get_status_code()
+        status = self._parser.get_status_code()
+        if 100 <= status < 200 and status != 101:  # a client must read and skip these (RFC 9110, 15.2)
+            self._interim = True
+            self._response.raw_headers.clear()
+            return
+        self._response.status = status
         if not self._headers.done():
             self._headers.set_result(self._response)
 
@@ -301,6 +308,9 @@ class _Connection(asyncio.Protocol):
             self._response._feed(body)
 
     def on_message_complete(self) -> None:
+        if self._interim:  # the final response follows on the same connection
+            self._interim = self._begun = False
+            return
         if self._stray:
             return
         self._keep_alive = self._parser.should_keep_alive()  # llhttp answers this only inside its callbacks
