@@ -28,12 +28,16 @@ error bodies.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..providers import PROTOCOLS
 from .budgets import Budget, parse_budgets
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110, 5.6.2)
 
 
 class ConfigError(ValueError):
@@ -213,9 +217,21 @@ def _provider(where: str, name: str, spec: Any) -> Provider:
     protocol = spec.get("protocol", "openai-chat")
     if protocol not in PROTOCOLS:
         raise ConfigError(f"{where}: providers.{name}.protocol {protocol!r} unknown; known: {sorted(PROTOCOLS)}")
-    return Provider(name=name, base_url=str(spec["base_url"]).rstrip("/"), protocol=protocol,
+    base_url = str(spec["base_url"]).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{where}: providers.{name}.base_url must be an http:// or https:// URL, not {base_url!r}")
+    headers = spec.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise ConfigError(f"{where}: providers.{name}.headers must be a mapping of header names to values")
+    headers = {str(k): str(v) for k, v in headers.items()}
+    for header, value in headers.items():
+        if not _HEADER_NAME.fullmatch(header) or any(c in value for c in "\r\n") or not value.isascii():
+            raise ConfigError(f"{where}: providers.{name}.headers: {header!r} is not a header name with a one-line "
+                              "ASCII value")
+    return Provider(name=name, base_url=base_url, protocol=protocol,
                     api_key=_secret(f"{where}: providers.{name}", spec, "api_key"),
-                    headers=dict(spec.get("headers") or {}),
+                    headers=headers,
                     forward_headers=tuple(h.lower() for h in spec.get("forward_headers") or ()))
 
 
