@@ -333,3 +333,13 @@ async def test_interim_1xx_responses_are_skipped():
             assert (status, body, headers.get("x-request-id"), "link" in headers) == (200, b"final", "r9", False)
         await pool.close()
     assert server.connections == 1
+
+
+async def test_a_decoded_path_goes_out_percent_encoded():
+    async with Scripted(fixed(http(b"ok"))) as server:
+        pool = UpstreamPool()
+        response = await pool.request("POST", server.url + "/v1beta/models/my model é:generateContent?alt=sse", {}, b"")
+        await response.read()
+        response.release()
+        await pool.close()
+    assert server.requests[0].startswith(b"POST /v1beta/models/my%20model%20%C3%A9:generateContent?alt=sse HTTP/1.1\r\n")

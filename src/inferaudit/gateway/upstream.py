@@ -42,16 +42,19 @@ inside a response body), :class:`asyncio.TimeoutError` for the timeouts.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httptools
 
 HIGH_WATER = 256 << 10  # unread body bytes above which the socket is not read
 _PORTS = {"http": 80, "https": 443}
+_SAFE = "/:?=&%@!$'()*+,;~._-"  # left as they are in a request target; anything else is percent-encoded
+_UNSAFE = re.compile(r"[^A-Za-z0-9/:?=&%@!$'()*+,;~._-]")
 
 
 class UpstreamError(Exception):
@@ -384,7 +387,9 @@ class UpstreamPool:
             if parts.port and parts.port != _PORTS[parts.scheme]:
                 host += f":{parts.port}"
             known = self._origins[origin] = ((parts.scheme, parts.hostname, port), host.encode("idna"))
-        return known[0], target.encode("latin-1"), known[1]
+        if _UNSAFE.search(target):  # the ASGI path arrives percent-decoded: a space or a non-ASCII name goes back encoded
+            target = quote(target, safe=_SAFE)
+        return known[0], target.encode("ascii"), known[1]
 
     def _take(self, key: tuple[str, str, int]) -> _Connection | None:
         conns = self._idle.get(key)
