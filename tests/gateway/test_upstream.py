@@ -84,6 +84,15 @@ async def post(pool: UpstreamPool, url: str, body: bytes = b"{}", **kw) -> tuple
         response.release()
 
 
+async def served(answer: Answer, requests: int = 2) -> tuple[list[bytes], int]:
+    """The bodies of ``requests`` sequential posts through one pool, and how many connections the server saw."""
+    async with Scripted(answer) as server:
+        pool = UpstreamPool()
+        bodies = [(await post(pool, server.url))[2] for _ in range(requests)]
+        await pool.close()
+    return bodies, server.connections
+
+
 async def test_keep_alive_connection_is_reused_and_the_request_is_well_formed():
     async with Scripted(fixed(http(b'{"ok":1}', "content-type: application/json", "x-request-id: r1"))) as server:
         pool = UpstreamPool()
@@ -110,21 +119,12 @@ async def test_chunked_and_close_delimited_bodies():
         await pool.close()
     assert server.connections == 1
     # no length, no chunking: the body is everything until the upstream closes; never reused
-    async with Scripted(fixed(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\"a\": 1}", keep=False)) as server:
-        pool = UpstreamPool()
-        assert (await post(pool, server.url))[2] == b'{"a": 1}'
-        assert (await post(pool, server.url))[2] == b'{"a": 1}'
-        await pool.close()
-    assert server.connections == 2
+    close_delimited = fixed(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\"a\": 1}", keep=False)
+    assert await served(close_delimited) == ([b'{"a": 1}'] * 2, 2)
 
 
 async def test_connection_close_and_unread_bodies_are_not_reused():
-    async with Scripted(fixed(http(b"bye", "connection: close"), keep=False)) as server:
-        pool = UpstreamPool()
-        assert (await post(pool, server.url))[2] == b"bye"
-        assert (await post(pool, server.url))[2] == b"bye"
-        await pool.close()
-    assert server.connections == 2
+    assert await served(fixed(http(b"bye", "connection: close"), keep=False)) == ([b"bye"] * 2, 2)
     async with Scripted(fixed(http(b"x" * 100_000))) as server:
         pool = UpstreamPool()
         response = await pool.request("POST", server.url + "/", {}, b"")
@@ -316,12 +316,7 @@ async def test_https_with_a_trusted_certificate_and_refused_without(certificate)
 
 
 async def test_an_unsolicited_second_response_is_not_read_and_the_connection_not_reused():
-    async with Scripted(fixed(http(b"asked") + http(b"not asked"))) as server:
-        pool = UpstreamPool()
-        assert (await post(pool, server.url))[2] == b"asked"
-        assert (await post(pool, server.url))[2] == b"asked"
-        await pool.close()
-    assert server.connections == 2
+    assert await served(fixed(http(b"asked") + http(b"not asked"))) == ([b"asked"] * 2, 2)
 
 
 async def test_interim_1xx_responses_are_skipped():
