@@ -54,7 +54,7 @@ import httptools
 HIGH_WATER = 256 << 10  # unread body bytes above which the socket is not read
 _PORTS = {"http": 80, "https": 443}
 _SAFE = "/:?=&%@!$'()*+,;~._-"  # left as they are in a request target; anything else is percent-encoded
-_UNSAFE = re.compile(r"[^A-Za-z0-9/:?=&%@!$'()*+,;~._-]")
+_UNSAFE = re.compile(f"[^A-Za-z0-9{re.escape(_SAFE)}]")
 
 
 class UpstreamError(Exception):
