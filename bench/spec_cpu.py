@@ -10,7 +10,11 @@ hits all of them alike):
 
 - ``llama.cpp plain``: our llama.cpp backend under ``decode()``: the speculative methods' own plain decoding;
 - ``llama-cpp-python``: the library's own ``Llama.generate`` (greedy), llama.cpp's plain decoding as its users run
-  it; "beats llama.cpp plain" is checked against the faster of the two;
+  it;
+- ``llama.cpp plain, stock kernels`` and ``llama-cpp-python, stock kernels``: the same two with the project
+  build's 2x2 tiles switched off (``backends.tiles``), i.e. stock ggml's kernels, which stock llama.cpp
+  runs; bit-identical outputs, slower prompt processing. "beats llama.cpp plain" and the 2x / 1.2x targets
+  are checked against the faster of these two (of the tiled two on a build without the tiles);
 - ``llama.cpp ngram`` (fixed K) and ``llama.cpp ngram adaptive``: our engine with the n-gram drafter;
 - ``llama.cpp ngram cost-aware``: the same drafter matching up to 32 tokens, under ``CostAwareK``: the
   verify cost v(n) measured on the backend first, acceptance learnt per match length as the run goes
@@ -54,7 +58,7 @@ from pathlib import Path
 from typing import Callable
 
 from inferaudit.speculative.advisor import expected_tokens_per_position
-from inferaudit.speculative.backends import gemm
+from inferaudit.speculative.backends import gemm, tiles
 from inferaudit.speculative.backends.llamacpp import (
     LlamaCppBackend,
     default_threads,
@@ -75,6 +79,7 @@ from inferaudit.speculative.prompts import CLASSES, prompt_mix
 OUT = Path(__file__).parent / "out" / "spec_cpu"
 PLAIN_LC, PLAIN_HF, PLD_HF = "llama.cpp plain", "hf generate", "hf prompt-lookup"
 LIB_LC = "llama-cpp-python"  # the library's own generate(): llama.cpp's plain decoding as its users run it
+PLAIN_LC_STOCK, LIB_LC_STOCK = f"{PLAIN_LC}, stock kernels", f"{LIB_LC}, stock kernels"  # the tiles off: stock ggml
 PLAIN_F32, NGRAM_F32, NGRAM_HF = "llama.cpp F32 plain", "llama.cpp F32 ngram adaptive", "hf ngram"
 COST_AWARE, COST_AWARE_F32 = "llama.cpp ngram cost-aware", "llama.cpp F32 ngram cost-aware"
 COST_AWARE_HF = "hf ngram cost-aware"
@@ -131,6 +136,13 @@ class Methods:
             stats = SpecStats()
             drafter = NGramDrafter(*ngram)
             return list(speculate(backend, drafter, ids, self.sampling, self.stop, policy, stats)), stats
+        return run
+
+    def stock(self, method: Method) -> Method:
+        """``method`` on stock ggml's one-column kernels (the project build's tiles switched off while it runs)."""
+        def run(ids):
+            with tiles.stock_kernels(self.lc._lib):
+                return method(ids)
         return run
 
     def lib_plain(self, ids):
@@ -201,7 +213,8 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
     tokens_by = {(r.method, r.prompt): r.tokens for r in runs}
     summary, lines = {}, []
     width = max(len(m) for m in order)
-    head = (f"{'class':8} {'method':{width}} {'tok/s':>7} {'vs own plain':>12} {'vs lc plain':>11} {'vs hf gen':>9} {'vs hf PLD':>9} "
+    head = (f"{'class':8} {'method':{width}} {'tok/s':>7} {'vs own plain':>12} {'vs lc plain':>11} {'vs lc stock':>11} "
+            f"{'vs hf gen':>9} {'vs hf PLD':>9} "
             f"{'accept':>6} {'mean len':>8} {'identical':>9}")
     for cls in [*CLASSES, "all"]:
         lines += ["", head, "-" * len(head)]
@@ -212,7 +225,8 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
                 continue
             drafted, accepted, steps = sum(r.drafted for r in rs), sum(r.accepted for r in rs), sum(r.steps for r in rs)
             same = sum(tokens_by[(m, r.prompt)] == tokens_by.get((reference[m], r.prompt)) for r in rs)
-            row = {"tok_s": rate[m], "speedup": {b: rate[m] / rate[b] for b in (PLAIN_LC, LIB_LC, PLAIN_HF, PLD_HF) if b in rate},
+            row = {"tok_s": rate[m], "speedup": {b: rate[m] / rate[b] for b in (PLAIN_LC, LIB_LC, PLAIN_LC_STOCK, LIB_LC_STOCK, PLAIN_HF, PLD_HF)
+                                                 if b in rate},
                    "vs_own_plain": rate[m] / rate[own[m]] if own[m] in rate else None,
                    "acceptance_rate": accepted / drafted if drafted else None,
                    "mean_acceptance_length": 1 + accepted / steps if steps else None, "identical": [same, len(rs)],
@@ -223,7 +237,8 @@ def summarize(runs: list[Run], order: list[str]) -> tuple[list[str], dict]:
             acc = f"{row['acceptance_rate']:.2f}" if drafted else "-"
             mal = f"{row['mean_acceptance_length']:.2f}" if steps else "-"
             own_x = f"{row['vs_own_plain']:.2f}x" if row["vs_own_plain"] is not None else "-"
-            lines.append(f"{cls:8} {m:{width}} {rate[m]:7.1f} {own_x:>12} {fmt(PLAIN_LC):>11} {fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} "
+            lines.append(f"{cls:8} {m:{width}} {rate[m]:7.1f} {own_x:>12} {fmt(PLAIN_LC):>11} {fmt(PLAIN_LC_STOCK):>11} "
+                         f"{fmt(PLAIN_HF):>9} {fmt(PLD_HF):>9} "
                          f"{acc:>6} {mal:>8} {same:>4}/{len(rs):<4}")
     lines.append(f"\nidentical: same tokens as {PLAIN_HF} ({', '.join(m for m in order if same_as_hf(m))}) "
                  f"or as {PLAIN_LC} (the other llama.cpp methods); own plain: plain decoding on the same backend and weights")
@@ -312,12 +327,18 @@ def targets(summary: dict, ours: list[str]) -> list[str]:
         row = summary.get(f"{cls}/{method}")
         return 0.0 if row is None else row["speedup"].get(baseline, 0.0)
 
-    def q41(cls):  # the engine on the shipped Q4_1 weights against its own plain decoding of them
+    # llama.cpp's plain decoding as users run it: ours and llama-cpp-python's generate(), on stock ggml's kernels
+    # (the project build's tiles off); on a build without the tiles, the two plain methods as they ran
+    plains = [b for b in (PLAIN_LC_STOCK, LIB_LC_STOCK) if f"all/{b}" in summary] or [PLAIN_LC, LIB_LC]
+
+    def q41(cls):  # the engine on the shipped Q4_1 weights against the faster plain decoding of them
+        return min(max(vs(cls, m, b) for m in ours) for b in plains if f"{cls}/{b}" in summary)
+
+    def q41_own(cls):  # ... and against its own plain decoding (same kernels: the speculation's part alone)
         return max(vs(cls, m, PLAIN_LC) for m in ours)
 
-    def beats(cls):  # ... against the faster of that and llama-cpp-python's own generate(): llama.cpp's plain decoding
-        plain = [b for b in (PLAIN_LC, LIB_LC) if f"{cls}/{b}" in summary]
-        return min(max([*(vs(cls, m, b) for m in ours), *f32(cls, b)]) for b in plain)
+    def beats(cls):  # the engine, on any weights, against the faster of those plain decodings
+        return min(max([*(vs(cls, m, b) for m in ours), *f32(cls, b)]) for b in plains if f"{cls}/{b}" in summary)
 
     def f32(cls, baseline=None):  # the engine on F32 weights (fixed and adaptive K): speedups over baseline, or own plain
         rows = [row for key, row in summary.items() if key.startswith(f"{cls}/llama.cpp F32 ngram")]
@@ -335,11 +356,13 @@ def targets(summary: dict, ours: list[str]) -> list[str]:
                    default=None)
 
     checks = []
+    plain_name = "llama.cpp plain (Q4_1; ours and llama-cpp-python's" + (", stock kernels)" if plains[0] == PLAIN_LC_STOCK else ")")
     if f"all/{PLAIN_LC}" in summary:
         checks += [
-            ("n-gram on llama.cpp (Q4_1) >= 2x its plain decoding on code edits", q41("edit"), 2.0),
-            ("n-gram on llama.cpp (Q4_1) >= 1.2x its plain decoding on context-grounded", q41("context"), 1.2),
-            *[(f"beats llama.cpp plain (Q4_1; ours and llama-cpp-python's) on {cls}", beats(cls), 1.0 + 1e-9) for cls in CLASSES],
+            (f"n-gram on llama.cpp (Q4_1) >= 2x {plain_name} on code edits (own plain: {q41_own('edit'):.2f}x)", q41("edit"), 2.0),
+            (f"n-gram on llama.cpp (Q4_1) >= 1.2x {plain_name} on context-grounded (own plain: {q41_own('context'):.2f}x)",
+             q41("context"), 1.2),
+            *[(f"beats {plain_name} on {cls}", beats(cls), 1.0 + 1e-9) for cls in CLASSES],
         ]
     if hf_own("edit") is not None:
         checks += [("n-gram on transformers >= 2x its plain decoding on code edits", hf_own("edit"), 2.0),
@@ -411,7 +434,9 @@ def main() -> None:
     tuning = [p for cls in CLASSES for p in [q for q in extra if q.cls == cls][:args.tune_per_class]]
     ids = {p.id: loaded.chat_ids(p.messages) for p in [*prompts, *tuning]}
     header = [f"spec_cpu: SmolLM2-135M-Instruct Q4_1, greedy, max_tokens {args.max_tokens}, {args.per_class} prompts per class, "
-              f"llama.cpp threads {lc.n_threads}, torch threads {__import__('torch').get_num_threads()}, load {os.getloadavg()[0]:.2f} at start"]
+              f"llama.cpp threads {lc.n_threads}, torch threads {__import__('torch').get_num_threads()}, load {os.getloadavg()[0]:.2f} at start",
+              "llama.cpp kernels: " + ("the project build's 2x2 tiles (stock kernels: the tiles switched off)" if tiles.available(lc._lib)
+                                       else "stock (llama-cpp-python built without patches/)")]
     if args.hf:  # the products' plan, tuned at load: it moves the transformers verify cost from run to run
         header += ["transformers products: " + "; ".join(gemm.describe(loaded.gemm_plans)),
                    f"transformers attention: {loaded.model.config._attn_implementation}"]
@@ -432,9 +457,11 @@ def main() -> None:
         policies[COST_AWARE] = CostAwareK(measure_verify_cost(lc, calibration, reps=15))
         if args.traffic_only:
             policies[TRAFFIC_ONLY] = CostAwareK(policies[COST_AWARE].verify_cost, request_weight=None)
+        stock = {PLAIN_LC_STOCK: m.stock(m.lc_plain), LIB_LC_STOCK: m.stock(m.lib_plain)} if tiles.available(lc._lib) else {}
         methods.update({
             PLAIN_LC: m.lc_plain,
             LIB_LC: m.lib_plain,
+            **stock,
             fixed: m.spec(lc, ngram, KPolicy(k=k)),
             adaptive: m.spec(lc, ngram, KPolicy(k=k, adaptive=True, k_max=2 * k)),
             COST_AWARE: m.spec(lc, (32, ngram[1]), policies[COST_AWARE]),

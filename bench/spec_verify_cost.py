@@ -17,7 +17,10 @@ the setting that gives transformers' tokens), this measures:
   were free: no drafter can do better at K = 8 on these kernels.
 
 The llama.cpp build is the project's (``make llamacpp``: ``GGML_LLAMAFILE=OFF``, flash
-attention off), the one whose batched logits are bit-identical to single-token ones.
+attention off), the one whose batched logits are bit-identical to single-token ones. With
+its 2x2 tiles for Q4_1 and Q8_0 products (``backends.tiles``) every GGUF is measured twice:
+as built, and with the tiles switched off (``, stock kernels``), which is stock ggml.
+``--kinds`` picks the GGUFs (``Q4_1`` alone: about a minute).
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
+from inferaudit.speculative.backends import tiles
 from inferaudit.speculative.backends.llamacpp import (
     LlamaCppBackend,
     default_threads,
@@ -66,17 +71,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=None, help=f"llama.cpp threads [default: {default_threads()}]")
     parser.add_argument("--reps", type=int, default=15, help="timed feeds per n (the median is kept)")
+    parser.add_argument("--kinds", nargs="+", default=["Q4_1", *REQUANTIZED], choices=["Q4_1", *REQUANTIZED],
+                        help="GGUFs to measure (Q4_1: the shipped file)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     shipped = smollm2_gguf()
-    models = {f"{shipped.stem.rsplit('.', 1)[-1]} (shipped)": shipped}
-    models.update({kind: requantize(shipped, kind, OUT) for kind in REQUANTIZED})
+    models = {f"{shipped.stem.rsplit('.', 1)[-1]} (shipped)": shipped} if "Q4_1" in args.kinds else {}
+    models.update({kind: requantize(shipped, kind, OUT) for kind in REQUANTIZED if kind in args.kinds})
     threads = args.threads or default_threads()
+    import llama_cpp
+
+    variants = [""] + ([", stock kernels"] if tiles.available(llama_cpp) else [])
     results = {}
     for name, path in models.items():
-        # F32 weights with an F32 KV cache: transformers' numbers
-        results[name] = measure(path, threads, args.reps, "f32" if name == "F32" else "f16")
-        print(f"measured {name}", file=sys.stderr, flush=True)
+        for variant in variants:
+            with tiles.stock_kernels(llama_cpp) if variant else nullcontext():
+                # F32 weights with an F32 KV cache: transformers' numbers
+                results[name + variant] = measure(path, threads, args.reps, "f32" if name == "F32" else "f16")
+            print(f"measured {name}{variant}", file=sys.stderr, flush=True)
     print(f"SmolLM2-135M-Instruct, llama.cpp {threads} threads, one-token feed after a 300-token prompt\n")
     print("| GGUF | bit-identical | step ms | v(2) | v(4) | v(6) | v(9) | marginal steps/token | ceiling K=8 |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -152,6 +152,40 @@ def test_a_batched_feed_gives_the_logits_of_single_feeds_bit_for_bit(smollm2, ll
 
 
 @pytest.mark.model
+def test_the_2x2_tiles_give_stock_ggml_logits_bit_for_bit(smollm2, llamacpp):
+    """The project's build (``make llamacpp``, patches/) computes Q4_1 and Q8_0 products two rows by
+    two tokens at a time. Every logit must equal stock ggml's, whose one-column kernels the same
+    library runs with the tiles off: prompts of odd and even length (an odd one takes its last
+    token through the one-column kernel) and verify passes of 2..9 tokens, all logits asked for."""
+    torch = pytest.importorskip("torch")
+    from inferaudit.speculative.backends import tiles
+
+    lib = llamacpp._lib
+    info = lib.llama_print_system_info()
+    assert b"INFERAUDIT_TILES" in info, "llama-cpp-python was built without patches/: rebuild it with `make llamacpp`"
+    if not tiles.available(lib):
+        pytest.skip("this CPU build has no AVX2: the patch compiled no tiles")
+    assert tiles.enabled(lib)
+
+    def logits(prompt):
+        llamacpp.reset()
+        rows = [llamacpp.feed(prompt, logits_from=0)]
+        for n in (2, 3, 4, 9):
+            rows.append(llamacpp.feed(list(range(1000, 1000 + n))))
+        return torch.cat(rows)
+
+    for prompt in (_prefix(smollm2), smollm2.chat_ids(mix_prompts()[4])):
+        for length in (len(prompt), len(prompt) - 1):  # one odd, one even
+            tiled = logits(prompt[:length])
+            with tiles.stock_kernels(lib):
+                assert not tiles.enabled(lib)
+                stock = logits(prompt[:length])
+            assert tiles.enabled(lib)
+            assert len(tiles.loaded_copies()) == 1  # the switch acted on the library llama.cpp runs, not a second copy
+            assert torch.equal(tiled, stock), f"prompt of {length} tokens: max diff {(tiled - stock).abs().max()}"
+
+
+@pytest.mark.model
 async def test_the_model_server_answers_from_the_llamacpp_backend(smollm2, llamacpp):
     from aiohttp.test_utils import TestClient, TestServer
 

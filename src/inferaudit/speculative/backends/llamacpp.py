@@ -19,7 +19,10 @@ and run without flash attention, every matrix product is ggml's per-element
 ``vec_dot`` and every other op is row-wise, so batched and single-token
 logits are bit-identical (``tests/speculative/test_llamacpp.py`` checks it).
 This backend turns flash attention off and reports ``batch_invariant``; it
-warns when the library was built with llamafile.
+warns when the library was built with llamafile. Stock ggml has no batched
+fast path for those kernels on x86 (a verify pass of 9 tokens cost 5.4
+single-token steps); ``make llamacpp`` adds 2x2 tiles that keep every
+result bit-identical and make batches cheaper (``backends.tiles``).
 
 Batch invariance makes speculation exact against llama.cpp's own plain
 decoding. To get transformers' tokens instead, give llama.cpp what
@@ -48,10 +51,11 @@ import numpy as np
 
 from ..model import ModelUnavailable, smollm2_gguf
 
-INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: CMAKE_ARGS=-DGGML_LLAMAFILE=OFF pip install "
-                "'inferaudit[llamacpp]' (it builds llama.cpp from source with CMake: a few minutes)")
-REBUILD_HINT = ("CMAKE_ARGS=-DGGML_LLAMAFILE=OFF pip install --force-reinstall --no-cache-dir --no-deps "
-                "--no-binary llama-cpp-python llama-cpp-python==0.3.36")
+INSTALL_HINT = ("the llama.cpp backend needs llama-cpp-python: `make llamacpp` in a checkout (builds it from source "
+                "with the project's patch: a few minutes), or CMAKE_ARGS=-DGGML_LLAMAFILE=OFF pip install "
+                "'inferaudit[llamacpp]' (stock kernels: exact too, slower verify passes)")
+REBUILD_HINT = ("`make llamacpp`, or CMAKE_ARGS=-DGGML_LLAMAFILE=OFF pip install --force-reinstall --no-cache-dir "
+                "--no-deps --no-binary llama-cpp-python llama-cpp-python==0.3.36")
 
 
 def _lib() -> Any:
