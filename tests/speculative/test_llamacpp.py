@@ -156,7 +156,8 @@ def test_the_2x2_tiles_give_stock_ggml_logits_bit_for_bit(smollm2, llamacpp):
     """The project's build (``make llamacpp``, patches/) computes Q4_1 and Q8_0 products two rows by
     two tokens at a time. Every logit must equal stock ggml's, whose one-column kernels the same
     library runs with the tiles off: prompts of odd and even length (an odd one takes its last
-    token through the one-column kernel) and verify passes of 2..9 tokens, all logits asked for."""
+    token through the one-column kernel), single-token feeds and verify passes of 2..9 tokens,
+    all logits asked for."""
     torch = pytest.importorskip("torch")
     from inferaudit.speculative.backends import tiles
 
@@ -170,7 +171,7 @@ def test_the_2x2_tiles_give_stock_ggml_logits_bit_for_bit(smollm2, llamacpp):
     def logits(prompt):
         llamacpp.reset()
         rows = [llamacpp.feed(prompt, logits_from=0)]
-        for n in (2, 3, 4, 9):
+        for n in (1, 2, 3, 4, 9, 1):
             rows.append(llamacpp.feed(list(range(1000, 1000 + n))))
         return torch.cat(rows)
 

@@ -20,7 +20,7 @@ and run without flash attention, every matrix product is ggml's per-element
 logits are bit-identical (``tests/speculative/test_llamacpp.py`` checks it).
 This backend turns flash attention off and reports ``batch_invariant``; it
 warns when the library was built with llamafile. Stock ggml has no batched
-fast path for those kernels on x86 (a verify pass of 9 tokens cost 5.4
+fast path for those kernels on x86 (a verify pass of 9 tokens costs about 5
 single-token steps); ``make llamacpp`` adds 2x2 tiles that keep every
 result bit-identical and make batches cheaper (``backends.tiles``).
 
