@@ -4,7 +4,7 @@
 on AVX2 CPUs a Q4_1 or Q8_0 matrix product computes two weight rows times two
 token columns per kernel call, each dot product bit-identical to stock
 ggml's one-column kernel. A batch of n tokens (a speculative verify pass,
-a prompt) then costs less: a 9-token pass of SmolLM2's Q4_1 about 4.1-4.5
+a prompt) then costs less: a 9-token pass of SmolLM2's Q4_1 about 3.7-4.5
 single-token steps against 4.6-5.4 on stock kernels (BENCHMARKS.md). A single
 token costs the same: one token's product streams every weight once and is
 bound by memory here, and a two-rows-by-one-token kernel, tried, made the
