@@ -141,7 +141,7 @@ class Methods:
     def stock(self, method: Method) -> Method:
         """``method`` on stock ggml's one-column kernels (the project build's tiles switched off while it runs)."""
         def run(ids):
-            with tiles.stock_kernels(self.lc._lib):
+            with tiles.stock_kernels():
                 return method(ids)
         return run
 
@@ -435,7 +435,7 @@ def main() -> None:
     ids = {p.id: loaded.chat_ids(p.messages) for p in [*prompts, *tuning]}
     header = [f"spec_cpu: SmolLM2-135M-Instruct Q4_1, greedy, max_tokens {args.max_tokens}, {args.per_class} prompts per class, "
               f"llama.cpp threads {lc.n_threads}, torch threads {__import__('torch').get_num_threads()}, load {os.getloadavg()[0]:.2f} at start",
-              "llama.cpp kernels: " + ("the project build's 2x2 tiles (stock kernels: the tiles switched off)" if tiles.available(lc._lib)
+              "llama.cpp kernels: " + ("the project build's 2x2 tiles (stock kernels: the tiles switched off)" if tiles.available()
                                        else "stock (llama-cpp-python built without patches/)")]
     if args.hf:  # the products' plan, tuned at load: it moves the transformers verify cost from run to run
         header += ["transformers products: " + "; ".join(gemm.describe(loaded.gemm_plans)),
@@ -457,7 +457,7 @@ def main() -> None:
         policies[COST_AWARE] = CostAwareK(measure_verify_cost(lc, calibration, reps=15))
         if args.traffic_only:
             policies[TRAFFIC_ONLY] = CostAwareK(policies[COST_AWARE].verify_cost, request_weight=None)
-        stock = {PLAIN_LC_STOCK: m.stock(m.lc_plain), LIB_LC_STOCK: m.stock(m.lib_plain)} if tiles.available(lc._lib) else {}
+        stock = {PLAIN_LC_STOCK: m.stock(m.lc_plain), LIB_LC_STOCK: m.stock(m.lib_plain)} if tiles.available() else {}
         methods.update({
             PLAIN_LC: m.lc_plain,
             LIB_LC: m.lib_plain,

@@ -79,13 +79,11 @@ def main() -> None:
     models = {f"{shipped.stem.rsplit('.', 1)[-1]} (shipped)": shipped} if "Q4_1" in args.kinds else {}
     models.update({kind: requantize(shipped, kind, OUT) for kind in REQUANTIZED if kind in args.kinds})
     threads = args.threads or default_threads()
-    import llama_cpp
-
-    variants = [""] + ([", stock kernels"] if tiles.available(llama_cpp) else [])
+    variants = [""] + ([", stock kernels"] if tiles.available() else [])
     results = {}
     for name, path in models.items():
         for variant in variants:
-            with tiles.stock_kernels(llama_cpp) if variant else nullcontext():
+            with tiles.stock_kernels() if variant else nullcontext():
                 # F32 weights with an F32 KV cache: transformers' numbers
                 results[name + variant] = measure(path, threads, args.reps, "f32" if name == "F32" else "f16")
             print(f"measured {name}{variant}", file=sys.stderr, flush=True)

@@ -161,12 +161,11 @@ def test_the_2x2_tiles_give_stock_ggml_logits_bit_for_bit(smollm2, llamacpp):
     torch = pytest.importorskip("torch")
     from inferaudit.speculative.backends import tiles
 
-    lib = llamacpp._lib
-    info = lib.llama_print_system_info()
+    info = llamacpp._lib.llama_print_system_info()
     assert b"INFERAUDIT_TILES" in info, "llama-cpp-python was built without patches/: rebuild it with `make llamacpp`"
-    if not tiles.available(lib):
+    if not tiles.available():
         pytest.skip("this CPU build has no AVX2: the patch compiled no tiles")
-    assert tiles.enabled(lib)
+    assert tiles.enabled()
 
     def logits(prompt):
         llamacpp.reset()
@@ -178,10 +177,10 @@ def test_the_2x2_tiles_give_stock_ggml_logits_bit_for_bit(smollm2, llamacpp):
     for prompt in (_prefix(smollm2), smollm2.chat_ids(mix_prompts()[4])):
         for length in (len(prompt), len(prompt) - 1):  # one odd, one even
             tiled = logits(prompt[:length])
-            with tiles.stock_kernels(lib):
-                assert not tiles.enabled(lib)
+            with tiles.stock_kernels():
+                assert not tiles.enabled()
                 stock = logits(prompt[:length])
-            assert tiles.enabled(lib)
+            assert tiles.enabled()
             assert len(tiles.loaded_copies()) == 1  # the switch acted on the library llama.cpp runs, not a second copy
             assert torch.equal(tiled, stock), f"prompt of {length} tokens: max diff {(tiled - stock).abs().max()}"
 

@@ -20,16 +20,19 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+
+from .llamacpp import _lib
 
 FEATURE = b"INFERAUDIT_TILES = 1"
 _cpu: ctypes.CDLL | None = None
 
 
-def available(lib: Any) -> bool:
-    """Whether ``lib`` (the ``llama_cpp`` module) was built with the patch on a CPU build that has the tiles."""
-    return FEATURE in lib.llama_print_system_info()
+@cache
+def available() -> bool:
+    """Whether llama-cpp-python was built with the patch, on a CPU build that has the tiles (fixed per process)."""
+    return FEATURE in _lib().llama_print_system_info()
 
 
 def loaded_copies() -> list[str]:
@@ -43,7 +46,7 @@ def loaded_copies() -> list[str]:
     return sorted(paths)
 
 
-def _ggml_cpu(lib: Any) -> ctypes.CDLL:
+def _ggml_cpu() -> ctypes.CDLL:
     """libggml-cpu as llama.cpp runs it: the very file the dynamic loader mapped for libggml (its soname,
     ``libggml-cpu.so.0``). pip installs the ``.so`` names as copies, not links: opening another one would
     load a second library whose switch changes nothing."""
@@ -59,27 +62,27 @@ def _ggml_cpu(lib: Any) -> ctypes.CDLL:
     return _cpu
 
 
-def enabled(lib: Any) -> bool:
+def enabled() -> bool:
     """Whether products run on the tiles now."""
-    return available(lib) and bool(_ggml_cpu(lib).ggml_cpu_get_tiles())
+    return available() and bool(_ggml_cpu().ggml_cpu_get_tiles())
 
 
-def set_enabled(lib: Any, on: bool) -> bool:
+def set_enabled(on: bool) -> bool:
     """Switch the tiles on or off; returns the previous state (False without the patch, where nothing changes)."""
-    if not available(lib):
+    if not available():
         return False
-    cpu = _ggml_cpu(lib)
+    cpu = _ggml_cpu()
     previous = bool(cpu.ggml_cpu_get_tiles())
     cpu.ggml_cpu_set_tiles(on)
     return previous
 
 
 @contextmanager
-def stock_kernels(lib: Any) -> Iterator[None]:
+def stock_kernels() -> Iterator[None]:
     """Stock ggml's one-column kernels inside the block (no other thread may run llama.cpp meanwhile)."""
-    previous = set_enabled(lib, False)
+    previous = set_enabled(False)
     try:
         yield
     finally:
         if previous:
-            set_enabled(lib, True)
+            set_enabled(True)
