@@ -6,7 +6,10 @@ Buckets are *disjoint*: a sum over buckets never double counts.
   nor written to a prompt cache).
 - ``cache_read``: prompt tokens served from a prompt cache.
 - ``cache_write_5m`` / ``cache_write_1h``: prompt tokens written to a cache,
-  by TTL (Anthropic bills them 1.25x / 2x input).
+  by TTL (Anthropic bills them 1.25x / 2x input). ``cache_write_5m`` is the
+  provider's base write rate (genai-prices' ``cache_write_mtok``), so it also
+  holds OpenAI's ``cache_write_tokens`` (GPT-5.6 and later: 1.25x input, a
+  30-minute TTL; earlier models report none).
 - ``output``: generated tokens, reasoning included.
 - ``reasoning``: the part of ``output`` that was reasoning. Informational:
   never added to ``output`` again.
@@ -105,20 +108,28 @@ class Tokens:
 
     @classmethod
     def from_prompt_including_cached(
-        cls, prompt: int, cached: int, output: int, reasoning: int = 0, *, reasoning_in_output: bool = True
+        cls, prompt: int, cached: int, output: int, reasoning: int = 0, written: int = 0, *, reasoning_in_output: bool = True
     ) -> Tokens:
         """OpenAI, Gemini, Codex CLI, Gemini CLI: the prompt count *includes* cached tokens.
 
+        ``written`` is OpenAI's ``cache_write_tokens``: prompt tokens written to
+        the cache, also *inside* the prompt count (its prompt-caching guide:
+        2,600 input tokens with 2,000 cached and 400 written leave 200 billed as
+        plain input). They are booked as ``cache_write_5m``, the base write rate.
         ``reasoning_in_output`` is False where the source reports thoughts beside,
         not inside, the output count (Gemini's ``thoughtsTokenCount``): they are
         billed as output, so they are added to it here.
         """
-        prompt, cached, output, reasoning = _int(prompt), _int(cached), _int(output), _int(reasoning)
+        prompt, cached, written = _int(prompt), _int(cached), _int(written)
+        output, reasoning = _int(output), _int(reasoning)
         if cached > prompt:
             raise ValueError(f"cached tokens ({cached}) exceed prompt tokens ({prompt})")
+        if cached + written > prompt:
+            raise ValueError(f"cached ({cached}) and cache-write ({written}) tokens exceed prompt tokens ({prompt})")
         total_output = output if reasoning_in_output else output + reasoning
-        return cls(input=prompt - cached, cache_read=cached, output=total_output, reasoning=reasoning)
-
+        return cls(
+            input=prompt - cached - written, cache_read=cached, cache_write_5m=written, output=total_output, reasoning=reasoning
+        )
 
 def _int(value: Any) -> int:
     if value is None:

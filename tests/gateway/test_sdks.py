@@ -98,6 +98,20 @@ def test_openai_responses_stream(gateway, emulator):
     assert row["cost_reported"] is None
 
 
+def test_openai_cache_writes_are_their_own_bucket_in_chat_and_responses(gateway, emulator):
+    """GPT-5.6 reports cache writes inside the prompt count; the row takes them out of ``input``."""
+    client = openai_client(gateway, **{"x-emulator-usage": "input=200,cache_read=2048,cache_write_5m=400,output=30"})
+    messages = [{"role": "user", "content": "hi"}]
+    reply = client.chat.completions.create(model="gpt-5.6-terra", messages=messages)
+    assert (reply.usage.prompt_tokens, reply.usage.prompt_tokens_details.cache_write_tokens) == (2648, 400)
+    list(client.chat.completions.create(model="gpt-5.6-terra", messages=messages, stream=True))
+    with client.responses.stream(model="gpt-5.6-terra", input="write a haiku") as stream:
+        final = stream.get_final_response()
+    assert final.usage.input_tokens_details.cache_write_tokens == 400
+    rows = gateway.rows()
+    assert [tokens_of(r) for r in rows] == [Tokens(input=200, cache_read=2048, cache_write_5m=400, output=30)] * 3
+
+
 def test_anthropic_messages_json_and_stream_with_cache_writes(gateway, emulator):
     usage = "input=12,cache_read=5000,cache_write_5m=700,cache_write_1h=300,output=33"
     client = anthropic_client(gateway, **{"x-emulator-usage": usage})

@@ -111,6 +111,38 @@ def test_impossible_usage_is_kept_aside_not_raised():
     assert report.tokens is None and "exceed" in report.extra["usage_problem"]
 
 
+# A cold GPT-5.6 call as quoted in dotnet/extensions#7635: writes are inside prompt_tokens, billed 1.25x input.
+COLD_USAGE = {"prompt_tokens": 9657, "completion_tokens": 78, "total_tokens": 9735,
+              "prompt_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 9654, "audio_tokens": 0},
+              "completion_tokens_details": {"reasoning_tokens": 37, "audio_tokens": 0,
+                                            "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
+
+
+def test_cache_writes_are_taken_out_of_the_prompt_count():
+    report = CHAT.usage({"id": "c", "model": "gpt-5.6-terra", "choices": [], "usage": COLD_USAGE})
+    assert report.tokens == Tokens(input=3, cache_write_5m=9654, output=78, reasoning=37)
+    assert "prompt_tokens_details.cache_write_tokens" not in report.extra
+
+
+def test_cache_writes_in_the_include_usage_chunk():
+    usage = CHAT.stream_usage()
+    usage.feed(SSEEvent(None, '{"id":"c","model":"gpt-5.6-terra","choices":[{"index":0,"delta":{"content":"Hi"}}]}'))
+    usage.feed(SSEEvent(None, json.dumps({"id": "c", "model": "gpt-5.6-terra", "choices": [], "usage": COLD_USAGE})))
+    usage.feed(SSEEvent(None, "[DONE]"))
+    assert usage.report().tokens == Tokens(input=3, cache_write_5m=9654, output=78, reasoning=37)
+
+
+def test_cache_writes_cost_the_write_rate():
+    from inferaudit.pricing import PriceBook
+
+    book = PriceBook.load()
+    tokens = CHAT.usage({"usage": COLD_USAGE}).tokens
+    rates = book.rates("openai", "gpt-5.6-terra").for_prompt(tokens.prompt)
+    assert rates.cache_write_5m == pytest.approx(1.25 * rates.input)  # genai-prices: $3.125 against $2.50
+    expected = (3 * rates.input + 9654 * rates.cache_write_5m + 78 * rates.output) / 1e6
+    assert book.cost("openai", "gpt-5.6-terra", tokens) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize(
     "status, kind, sdk_error",
     [(400, "invalid_request_error", "BadRequestError"), (401, "authentication_error", "AuthenticationError"),

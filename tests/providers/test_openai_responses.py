@@ -59,7 +59,7 @@ def test_stream_function_call_and_completed_usage(data, chunk_size):
     assert report.tokens == Tokens(input=45, output=25)
     assert (report.tool_calls, report.complete, report.finish_reason) == (1, True, "completed")
     assert report.response_id == "resp_0775572d10a16b66006a8d85285ef487d2ae865d3657af7276"
-    assert report.extra["input_tokens_details.cache_write_tokens"] == 0  # newer field, kept for later
+    assert "input_tokens_details.cache_write_tokens" not in report.extra  # read into the buckets (0 here)
 
 
 def test_cached_and_reasoning_tokens_in_the_completed_event():
@@ -78,6 +78,40 @@ def test_cached_and_reasoning_tokens_in_the_completed_event():
     usage = RESPONSES.stream_usage()
     usage.feed(SSEEvent("response.completed", json.dumps(completed)))
     assert usage.report().tokens == Tokens(input=2006 - 1920, cache_read=1920, output=300, reasoning=256)
+
+
+# GPT-5.6 and later report cache writes inside input_tokens (billed 1.25x input). Shapes as published:
+# OpenAI's prompt-caching guide (2,600 in, 2,000 read, 400 written) and a cold GPT-5.6 call quoted in
+# dotnet/extensions#7635 (9,658 in, 9,655 written).
+GUIDE_USAGE = {"input_tokens": 2600, "input_tokens_details": {"cached_tokens": 2000, "cache_write_tokens": 400},
+               "output_tokens": 300, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 2900}
+COLD_USAGE = {"input_tokens": 9658, "input_tokens_details": {"cache_write_tokens": 9655, "cached_tokens": 0},
+              "output_tokens": 42, "output_tokens_details": {"reasoning_tokens": 25}, "total_tokens": 9700}
+
+
+@pytest.mark.parametrize("usage, tokens", [
+    (GUIDE_USAGE, Tokens(input=200, cache_read=2000, cache_write_5m=400, output=300)),
+    (COLD_USAGE, Tokens(input=3, cache_write_5m=9655, output=42, reasoning=25)),
+], ids=["guide", "cold"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["json", "stream"])
+def test_cache_writes_are_taken_out_of_the_input_count(usage, tokens, streamed):
+    response = {"id": "resp_1", "object": "response", "status": "completed", "model": "gpt-5.6-terra",
+                "output": [], "usage": usage}
+    if streamed:
+        stream = RESPONSES.stream_usage()
+        stream.feed(SSEEvent("response.completed", json.dumps(
+            {"type": "response.completed", "sequence_number": 5, "response": response})))
+        report = stream.report()
+    else:
+        report = RESPONSES.usage(response)
+    assert report.tokens == tokens and tokens.prompt == usage["input_tokens"]
+    assert not any("cache_write" in key for key in report.extra)
+
+
+def test_writes_and_reads_above_the_input_count_are_kept_aside_not_raised():
+    usage = {**GUIDE_USAGE, "input_tokens": 2399}
+    report = RESPONSES.usage({"id": "r", "status": "completed", "output": [], "usage": usage})
+    assert report.tokens is None and "cache-write" in report.extra["usage_problem"]
 
 
 def test_stream_cut_before_the_terminal_event_has_no_usage_but_counts_calls(data):

@@ -70,7 +70,7 @@ OPENAI = ProviderApi(
         "choices[].message.reasoning": "vLLM (newer) / Ollama reasoning text",
         "choices[].message.content[].text": "servers that send a message's content as a list of text parts",
         "choices[].stop_reason": "vLLM: the stop string that ended the answer",
-        "prompt_tokens_details.cache_write_tokens": "servers that report prompt-cache writes",
+        "prompt_tokens_details.cache_write_tokens": "prompt-cache writes (GPT-5.6 and later; older specs lack it)",
         "message": "other protocols' error shape (one reader serves every protocol)",
         "detail": "FastAPI-style error bodies of self-hosted servers",
         "error:error.type": "recorded streams nest the error under `error`; the spec has it at the top level",

@@ -30,6 +30,7 @@ USAGE_PATHS = (  # what map_usage reads, in the order Tokens.from_prompt_includi
     "input_tokens_details.cached_tokens",
     "output_tokens",
     "output_tokens_details.reasoning_tokens",
+    "input_tokens_details.cache_write_tokens",
 )
 KNOWN_USAGE = frozenset({*USAGE_PATHS, "total_tokens"})
 _USAGE_KEYS = tuple(tuple(path.split(".")) for path in USAGE_PATHS)

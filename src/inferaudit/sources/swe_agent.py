@@ -153,7 +153,9 @@ def _tokens(usage: dict, writes_outside: bool) -> Tokens:
         write = _n(usage.get("cache_creation_input_tokens")) or _n(details.get("cache_creation_tokens"))
         write_1h = _n((details.get("cache_creation_token_details") or {}).get("ephemeral_1h_input_tokens"))
         prompt = _n(usage["prompt_tokens"])
-        if writes_outside and details.get("cache_creation_tokens") is None:
+        if not write:  # OpenAI's own count (GPT-5.6 and later), inside prompt_tokens like cached_tokens
+            write = _n(details.get("cache_write_tokens"))
+        elif writes_outside and details.get("cache_creation_tokens") is None:
             prompt += write
         output = _n(usage.get("completion_tokens"))
         # litellm estimates Anthropic thinking tokens with a local tokenizer: never more than the output
@@ -168,6 +170,7 @@ def _tokens(usage: dict, writes_outside: bool) -> Tokens:
         return Tokens.from_prompt_including_cached(
             _n(usage["input_tokens"]), _n((usage.get("input_tokens_details") or {}).get("cached_tokens")),
             _n(usage.get("output_tokens")), _n((usage.get("output_tokens_details") or {}).get("reasoning_tokens")),
+            _n((usage.get("input_tokens_details") or {}).get("cache_write_tokens")),
         )
     raise ValueError("usage has neither prompt_tokens nor input_tokens")
 
