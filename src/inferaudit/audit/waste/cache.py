@@ -11,7 +11,8 @@ write buckets first), and given the first cause that fits:
 ``compaction`` a compaction event lies between the cache's last use and the call;
 ``model_switch`` the thread's previous calls were another model (caches are per model);
 ``ttl_expiry`` the time since the cache's last use exceeds its TTL (5 minutes
-or 1 hour by what was written; the provider's idle time for automatic caches);
+or 1 hour by what was written, 30 minutes for OpenAI's billed writes; the
+provider's idle time for automatic caches);
 ``under_minimum`` the prompt is below the model's smallest cacheable size;
 ``prefix_change`` anything else: something early in the prompt changed (or,
 for automatic caches, the provider did not serve the prefix).
@@ -28,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from ...pricing import Rates
-from .cache_rules import FIVE_MINUTES, ONE_HOUR, rule_for
+from .cache_rules import ONE_HOUR, rule_for
 from .calls import MAIN, CallView, EventView
 
 CAUSES = {
@@ -120,9 +121,9 @@ def _after(call: CallView, explicit: bool, before: _Entry | None, auto_ttl: floa
     if not explicit:
         return _Entry(t.prompt, call.end, auto_ttl)
     if t.cache_write:
-        ttl = ONE_HOUR if t.cache_write_1h >= t.cache_write_5m else FIVE_MINUTES
+        ttl = write_ttl(call)
     else:
-        ttl = before.ttl_s if before else FIVE_MINUTES
+        ttl = before.ttl_s if before else rule_for(call.provider).write_ttl_s
     return _Entry(t.cache_read + t.cache_write, call.end, ttl)
 
 
@@ -145,7 +146,7 @@ def _miss_usd(call: CallView, missed: int) -> float | None:
 
 def write_ttl(call: CallView) -> float:
     t = call.tokens
-    return ONE_HOUR if t.cache_write_1h >= t.cache_write_5m else FIVE_MINUTES
+    return ONE_HOUR if t.cache_write_1h >= t.cache_write_5m else rule_for(call.provider).write_ttl_s
 
 
 def _wasted_writes(steps: list[Step]) -> None:

@@ -8,7 +8,9 @@ idle prefix, and how large a shortfall counts as a miss. Sources:
   (minimum cacheable length per model; explicit 5-minute or 1-hour TTL,
   refreshed on every read).
 - OpenAI: https://platform.openai.com/docs/guides/prompt-caching (automatic
-  from 1,024 tokens, in 128-token steps; idle prefixes kept 5-10 minutes).
+  from 1,024 tokens, in 128-token steps; idle prefixes kept 5-10 minutes;
+  GPT-5.6 and later bill writes, ``cache_write_tokens``, and keep them 30
+  minutes).
 - Google: https://ai.google.dev/gemini-api/docs/caching (implicit caching
   from 1,024 tokens on Flash, 4,096 on Pro).
 
@@ -21,6 +23,7 @@ import fnmatch
 from dataclasses import dataclass
 
 FIVE_MINUTES = 300.0
+THIRTY_MINUTES = 1800.0
 ONE_HOUR = 3600.0
 
 
@@ -37,6 +40,10 @@ class CacheRule:
     tolerance: int
     """Automatic caching: a shortfall of this many tokens or fewer is the provider's
     block rounding, not a miss. Explicit caches (writes billed) are exact: 0."""
+    write_ttl_s: float = FIVE_MINUTES
+    """How long a write billed at the base write rate (``cache_write_5m``) is kept."""
+    ttl_choice: bool = True
+    """Writes may pick a 5-minute or a 1-hour TTL (Anthropic): the TTL what-if replays them."""
 
     def minimum(self, model: str | None) -> int:
         name = (model or "").lower()
@@ -58,7 +65,8 @@ RULES: dict[str, CacheRule] = {
         auto_ttl_s=FIVE_MINUTES,
         tolerance=0,
     ),
-    "openai": CacheRule(min_tokens=(), default_min=1024, auto_ttl_s=FIVE_MINUTES, tolerance=1024),
+    "openai": CacheRule(min_tokens=(), default_min=1024, auto_ttl_s=FIVE_MINUTES, tolerance=1024,
+                        write_ttl_s=THIRTY_MINUTES, ttl_choice=False),
     "google": CacheRule(min_tokens=(("*pro*", 4096),), default_min=1024, auto_ttl_s=FIVE_MINUTES, tolerance=1024),
 }
 

@@ -10,7 +10,8 @@ re-billed as if every write had used one TTL:
 - every write is priced at the new TTL's write rate.
 
 Misses of any other cause stay misses. Replaying the TTL a thread actually
-used gives back its actual cost. ``none`` bills every prompt token as
+used gives back its actual cost. Only providers whose writes can pick a TTL
+are replayed (Anthropic; OpenAI's writes have one). ``none`` bills every prompt token as
 plain input: what the calls would have cost with no prompt caching.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from ...usage import Tokens
 from .cache import Step, split_missed
-from .cache_rules import FIVE_MINUTES, ONE_HOUR
+from .cache_rules import FIVE_MINUTES, ONE_HOUR, rule_for
 
 POLICIES = {"5m": FIVE_MINUTES, "1h": ONE_HOUR}
 
@@ -45,7 +46,8 @@ def replay(step: Step, ttl_s: float | None) -> Tokens:
 
 def ttl_what_if(steps: list[Step]) -> dict[str, Any]:
     """Actual cost of the explicit-cache threads' priced calls, and their cost under each policy."""
-    priced = [s for s in steps if s.explicit and s.call.rates is not None and s.call.cost is not None]
+    priced = [s for s in steps if s.explicit and s.call.rates is not None and s.call.cost is not None
+              and rule_for(s.call.provider).ttl_choice]
     actual = sum(s.call.cost for s in priced)
     policies = {}
     for name, ttl in (*POLICIES.items(), ("none", None)):
