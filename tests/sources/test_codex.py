@@ -81,3 +81,27 @@ def test_bad_token_count_is_a_problem_not_a_crash(tmp_path):
     records = read_all(log)
     assert [(p.line, "unreadable" in p.reason) for p in records if isinstance(p, Problem)] == [(3, True)]
     assert len([r for r in records if isinstance(r, Call)]) == 1
+
+
+def test_cache_writes_are_taken_out_of_input_and_an_old_cursor_counts_them_from_zero(tmp_path):
+    # GPT-5.6 and later bill cache writes (1.25x input), counted inside input_tokens like cached input
+    def written(ts, inp, cached, out, writes):
+        usage = {"input_tokens": inp, "cached_input_tokens": cached, "cache_write_input_tokens": writes,
+                 "output_tokens": out, "reasoning_output_tokens": 0, "total_tokens": inp + out}
+        return json.dumps({"timestamp": ts, "type": "event_msg", "payload": {
+            "type": "token_count", "info": {"total_token_usage": usage, "last_token_usage": usage}}}) + "\n"
+
+    log = tmp_path / "rollout.jsonl"
+    log.write_text(HEAD + written("2026-11-23T11:40:42Z", 17203, 0, 358, 17000)
+                   + written("2026-11-23T11:41:00Z", 40000, 17000, 500, 22000))
+    calls = [r for r in read_all(log) if isinstance(r, Call)]
+    assert [c.tokens for c in calls] == [Tokens(input=203, cache_write_5m=17000, output=358),
+                                         Tokens(input=(40000 - 17203) - 17000 - 5000, cache_read=17000, cache_write_5m=5000,
+                                                output=142)]
+    # a cursor saved by a version that did not read the field (its totals lack it): the writes so far count as 0,
+    # right for a file whose earlier models billed none
+    old = Cursor(state={"totals": {"input_tokens": 17203, "cached_input_tokens": 0, "output_tokens": 358,
+                                   "reasoning_output_tokens": 0}})
+    log.write_text(written("2026-11-23T11:41:00Z", 40000, 0, 500, 22000))
+    (call,) = [r for r in read_all(log, old) if isinstance(r, Call)]
+    assert call.tokens == Tokens(input=40000 - 17203 - 22000, cache_write_5m=22000, output=142)

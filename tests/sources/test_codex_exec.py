@@ -124,3 +124,25 @@ def test_sniffed_by_content_and_not_by_others(tmp_path, samples):
                   *(samples / "codex").glob("*.jsonl"), *(samples / "claude-code").rglob("*.jsonl")]:
         assert not source.sniff(other, other.read_bytes()[: 64 << 10]), other
     assert {sniff(p).name for p in (samples / "codex").glob("*.jsonl")} == {"codex"}
+
+
+def test_cache_writes_are_taken_out_of_input_and_an_old_cursor_counts_them_from_zero(tmp_path):
+    def turn(inp, cached, out, writes):
+        usage = {"input_tokens": inp, "cached_input_tokens": cached, "cache_write_input_tokens": writes, "output_tokens": out}
+        return json.dumps({"type": "turn.completed", "usage": usage}) + "\n"
+
+    log = tmp_path / "exec.jsonl"
+    log.write_text(json.dumps({"type": "thread.started", "thread_id": A}) + "\n"
+                   + turn(17203, 0, 358, 17000) + turn(40000, 17000, 500, 22000))
+    assert [c.tokens for c in calls_of(read_all(log))] == [
+        Tokens(input=203, cache_write_5m=17000, output=358),
+        Tokens(input=(40000 - 17203) - 17000 - 5000, cache_read=17000, cache_write_5m=5000, output=142)]
+    # a cursor saved before the field was read holds 4-count totals: the writes so far count as 0
+    cursor = Cursor()
+    log.write_text(json.dumps({"type": "thread.started", "thread_id": A}) + "\n" + turn(17203, 0, 358, 0))
+    read_all(log, cursor)
+    cursor.state["totals"] = {thread: usage[:4] for thread, usage in cursor.state["totals"].items()}
+    with open(log, "a") as fh:
+        fh.write(turn(40000, 0, 500, 22000))
+    (call,) = calls_of(read_all(log, cursor))
+    assert call.tokens == Tokens(input=40000 - 17203 - 22000, cache_write_5m=22000, output=142)

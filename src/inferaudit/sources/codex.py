@@ -18,7 +18,8 @@ from .base import Cursor, FileSource, iter_objects
 from .timeparse import parse_ts
 
 HARNESS = "codex"
-_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+# in Tokens.from_prompt_including_cached's order; cache writes (GPT-5.6 and later) are inside input_tokens
+_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "cache_write_input_tokens")
 
 
 class CodexRolloutSource(FileSource):
@@ -62,7 +63,7 @@ class CodexRolloutSource(FileSource):
                 except (TypeError, ValueError) as exc:
                     yield Problem(str(path), line_no, f"unreadable token_count: {exc}")
                     continue
-                delta = {k: now[k] - totals[k] for k in _FIELDS}
+                delta = {k: now[k] - totals.get(k, 0) for k in _FIELDS}  # a cursor saved before a field existed lacks it
                 if not any(delta.values()):
                     continue  # the same totals reported again
                 if any(v < 0 for v in delta.values()):
@@ -72,10 +73,7 @@ class CodexRolloutSource(FileSource):
                 totals = now
                 calls += 1
                 try:
-                    tokens = Tokens.from_prompt_including_cached(
-                        delta["input_tokens"], delta["cached_input_tokens"],
-                        delta["output_tokens"], delta["reasoning_output_tokens"],
-                    )
+                    tokens = Tokens.from_prompt_including_cached(*(delta[k] for k in _FIELDS))
                 except ValueError as exc:
                     yield Problem(str(path), line_no, str(exc))
                     continue

@@ -34,7 +34,8 @@ from .base import Cursor, FileSource, iter_objects
 
 HARNESS = "codex"
 PROVIDER = "openai"
-_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+# in Tokens.from_prompt_including_cached's order; cache writes (GPT-5.6 and later) are inside input_tokens
+_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "cache_write_input_tokens")
 _TOOL_ITEMS = {"command_execution", "file_change", "mcp_tool_call", "web_search", "collab_tool_call"}
 
 
@@ -163,7 +164,7 @@ def _start_thread(st: dict, thread: Any) -> None:
 
 
 def _usage(raw: Any, where: str) -> list[int]:
-    """``[input, cached, output, reasoning]`` from a usage object; missing or odd counts raise."""
+    """``[input, cached, output, reasoning, cache writes]`` from a usage object; missing or odd counts raise."""
     if not isinstance(raw, dict):
         raise TypeError(f"{where} is {raw!r}")
     out = []
@@ -181,6 +182,8 @@ def _delta(totals: dict[str, list[int]], thread: str, now: list[int]) -> list[in
     """The usage since the previous cumulative total of ``thread``; None when nothing changed."""
     before = totals.get(thread)
     totals[thread] = now
+    if before is not None and len(before) < len(now):  # a cursor saved before a field existed: it counted 0
+        before = [*before, *[0] * (len(now) - len(before))]
     if before is None or any(n < b for n, b in zip(now, before)):
         return now  # first total seen, or a new process restarted the count
     delta = [n - b for n, b in zip(now, before)]

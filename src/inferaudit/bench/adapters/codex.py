@@ -201,9 +201,10 @@ class _Session:
 
 
 def _tokens(usage: dict[str, Any]) -> Tokens:
-    """Codex's usage: input includes cached input, output includes reasoning."""
+    """Codex's usage: input includes cached input and cache writes, output includes reasoning."""
     return Tokens.from_prompt_including_cached(usage.get("input_tokens") or 0, usage.get("cached_input_tokens") or 0,
-                                               usage.get("output_tokens") or 0, usage.get("reasoning_output_tokens") or 0)
+                                               usage.get("output_tokens") or 0, usage.get("reasoning_output_tokens") or 0,
+                                               usage.get("cache_write_input_tokens") or 0)
 
 
 def _toml_key(key: str) -> str:
