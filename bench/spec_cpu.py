@@ -313,16 +313,15 @@ def advisor_check(m: Methods, prompts, ids, ngram: tuple[int, int], k_max: int =
     for k in range(1, k_max + 1):
         tokens = expected_tokens_per_position(cond[:k])
         measured = decode_plain / sum(r.seconds - prefill[r.prompt] for r in runs if r.method == f"K={k}")
-        row = {"measured": measured}
+        row = {}
         for name, v in costs.items():
             # expected verify cost: a pass verifies min(K, draft length) drafts plus the pending token
             ev = sum((length_at_least[l] - (length_at_least[l + 1] if l < k else 0.0)) * v[l + 1] for l in range(k + 1))
             predicted = tokens / (k * c + ev)
             row[name] = {"predicted": predicted, "error": predicted / measured - 1}
-        table[k] = {"predicted": row["each prompt's"]["predicted"], "measured": measured, "error": row["each prompt's"]["error"],
-                    "median_prompt": row["median prompt's"]}
-        single = row["median prompt's"]
-        lines.append(f"  {k:>3} {table[k]['predicted']:>8.2f}x {measured:>8.2f}x {table[k]['error']:>+7.1%}"
+        ours, single = row["each prompt's"], row["median prompt's"]
+        table[k] = {**ours, "measured": measured, "median_prompt": single}
+        lines.append(f"  {k:>3} {ours['predicted']:>8.2f}x {measured:>8.2f}x {ours['error']:>+7.1%}"
                      f"   ({single['predicted']:.2f}x, {single['error']:+.1%})")
     worst = max(abs(row["error"]) for row in table.values())
     worst_median = max(abs(row["median_prompt"]["error"]) for row in table.values())
